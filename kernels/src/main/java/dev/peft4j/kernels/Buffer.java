@@ -1,0 +1,16 @@
+package dev.peft4j.kernels;
+
+/**
+ * A flat float32 array owned by one {@link Kernels} backend: a heap array on the CPU, a {@code cl_mem}
+ * on an OpenCL device. Offsets and lengths are counted in floats. Only the backend that allocated a
+ * buffer may compute on it.
+ */
+public interface Buffer extends AutoCloseable {
+
+    /** Number of floats the buffer holds. */
+    int length();
+
+    /** Returns device memory to its pool; a no-op for heap buffers. */
+    @Override
+    void close();
+}

@@ -1,0 +1,224 @@
+package dev.peft4j.kernels;
+
+/**
+ * Raw compute on flat float buffers; the only place arithmetic happens. Two implementations: the CPU
+ * (Vector API, parallel over both cores) and OpenCL (JOCL). Every method is row-major, counts offsets
+ * and lengths in floats, and never allocates a result: the caller passes the output buffer.
+ *
+ * <p>Integer inputs (token ids, class targets) travel as host {@code int[]} arrays: they are model
+ * inputs, small, and read once per step. Methods whose name ends in {@code Backward} accumulate into
+ * their gradient outputs ({@code +=}) unless the javadoc says otherwise, so several consumers of one
+ * tensor can add their contributions. A {@code null} gradient output means "not needed" and its
+ * work is skipped.
+ */
+public interface Kernels extends AutoCloseable {
+
+    /** Human-readable backend name, e.g. {@code cpu (AVX-512, 2 threads)}. */
+    String name();
+
+    // ---------------------------------------------------------------- memory
+
+    /** A zero-filled buffer of {@code length} floats. */
+    Buffer allocate(int length);
+
+    /** A new buffer holding {@code host[off, off + len)}. */
+    Buffer upload(float[] host, int off, int len);
+
+    /** Overwrites {@code dst[dstOff, dstOff + len)} with host data. */
+    void write(float[] host, int hostOff, Buffer dst, int dstOff, int len);
+
+    /** Copies {@code src[srcOff, srcOff + len)} to the host array. */
+    void read(Buffer src, int srcOff, float[] host, int hostOff, int len);
+
+    /** {@code dst[dstOff + i] = src[srcOff + i]} for i &lt; len; ranges may belong to one buffer if disjoint. */
+    void copy(Buffer src, int srcOff, Buffer dst, int dstOff, int len);
+
+    /** {@code dst[off + i] = value} for i &lt; len. */
+    void fill(Buffer dst, int off, int len, float value);
+
+    /**
+     * Gathers a strided view into a contiguous destination: for every index tuple {@code i} of
+     * {@code shape}, {@code dst[dstOff + rowMajor(i)] = src[srcOff + sum(i[d] * srcStrides[d])]}.
+     * Serves {@code contiguous()}, transpose/permute materialisation and broadcast expansion (stride 0).
+     */
+    void stridedCopy(int[] shape, Buffer src, int srcOff, int[] srcStrides, Buffer dst, int dstOff);
+
+    // ---------------------------------------------------------------- GEMM
+
+    /**
+     * Batched {@code C[b] = alpha * op(A[b]) * op(B[b]) + beta * C[b]} with op(X) = X or Xᵀ.
+     * op(A) is m×k, op(B) is k×n, C is m×n. {@code lda/ldb/ldc} are row strides of the stored
+     * (untransposed) matrices; {@code strideA/B/C} are the distances between batch elements (0 shares
+     * one matrix across the batch). {@code beta = 0} ignores C's old contents (NaNs included).
+     */
+    void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+              Buffer a, int aOff, int lda, long strideA,
+              Buffer b, int bOff, int ldb, long strideB,
+              float beta, Buffer c, int cOff, int ldc, long strideC, int batch);
+
+    /** Single (non-batched) GEMM; see the batched form. */
+    default void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                      Buffer a, int aOff, int lda, Buffer b, int bOff, int ldb,
+                      float beta, Buffer c, int cOff, int ldc) {
+        gemm(transA, transB, m, n, k, alpha, a, aOff, lda, 0, b, bOff, ldb, 0, beta, c, cOff, ldc, 0, 1);
+    }
+
+    /**
+     * Sampled {@code AᵀB}: the product evaluated only at {@code nnz} flat indices of an m×n result, cost
+     * ∝ nnz·rows. For each i &lt; nnz, with {@code o = idx[i] / n} and {@code c = idx[i] % n}:
+     * {@code out[outOff + i] = alpha * sum_{r < rows} a[aOff + r*lda + o] * b[bOff + r*ldb + c] + beta * out[outOff + i]}.
+     * A is rows×m and B rows×n, both row-major with row strides lda/ldb. Serves a sparse delta's
+     * weight gradient {@code dW = dYᵀ X} (A = dY [rows, out], B = X [rows, in]) without a dense dW.
+     * {@code idx[0, nnz)} must ascend strictly inside [0, m·n); {@code beta = 0} ignores out's old
+     * contents, {@code beta = 1} accumulates.
+     */
+    void sampledGemm(int rows, int m, int n, float alpha, Buffer a, int aOff, int lda, Buffer b, int bOff, int ldb,
+                     int[] idx, int nnz, float beta, Buffer out, int outOff);
+
+    // ---------------------------------------------------------------- elementwise
+
+    /** {@code y[i] = f(x[i])}; x and y may be the same range. */
+    void unary(Unary op, Buffer x, int xOff, Buffer y, int yOff, int n);
+
+    /** {@code dx[i] += dy[i] * f'(x[i])} (x is the forward input). */
+    void unaryBackward(Unary op, Buffer x, int xOff, Buffer dy, int dyOff, Buffer dx, int dxOff, int n);
+
+    /** {@code out[i] = f(a[i], b[i])}; out may alias a or b. */
+    void binary(Binary op, Buffer a, int aOff, Buffer b, int bOff, Buffer out, int outOff, int n);
+
+    /**
+     * Broadcasting binary op into a contiguous output of {@code shape}: for every index tuple i,
+     * {@code out[rowMajor(i)] = f(a[aOff + i·aStrides], b[bOff + i·bStrides])}; a broadcast axis has
+     * stride 0.
+     */
+    void broadcastBinary(Binary op, int[] shape, Buffer a, int aOff, int[] aStrides,
+                         Buffer b, int bOff, int[] bStrides, Buffer out, int outOff);
+
+    /**
+     * Sums a contiguous tensor of {@code srcShape} down to {@code dstShape} (same rank, each axis
+     * equal or 1): the backward of broadcasting. Accumulates into dst when {@code accumulate}.
+     */
+    void sumTo(int[] srcShape, Buffer src, int srcOff, int[] dstShape, Buffer dst, int dstOff, boolean accumulate);
+
+    /** {@code y[i] = alpha * x[i] + beta} */
+    void scale(Buffer x, int xOff, float alpha, float beta, Buffer y, int yOff, int n);
+
+    /** {@code y[i] += alpha * x[i]} */
+    void axpy(float alpha, Buffer x, int xOff, Buffer y, int yOff, int n);
+
+    /** Fused multiply-add {@code out[i] = a[i] * b[i] + c[i]}. */
+    void fma(Buffer a, int aOff, Buffer b, int bOff, Buffer c, int cOff, Buffer out, int outOff, int n);
+
+    /** {@code x[i] = x[i] * s[0]} where s is a one-element range holding a device scalar. */
+    void scaleByScalar(Buffer x, int xOff, Buffer s, int sOff, int n);
+
+    /**
+     * Inverted-dropout mask: {@code mask[i] = keep ? 1/(1-p) : 0} where keep is decided by a
+     * counter-based hash of (seed, i) so every backend draws the same mask for the same seed.
+     */
+    void dropoutMask(Buffer mask, int off, int n, float p, long seed);
+
+    // ---------------------------------------------------------------- reductions over rows
+
+    /** {@code out[r] = sum_c x[r, c]} for a contiguous rows×cols block; accumulates when asked. */
+    void sumRows(Buffer x, int xOff, int rows, int cols, Buffer out, int outOff, boolean accumulate);
+
+    /** {@code out[r] = max_c x[r, c]}. */
+    void maxRows(Buffer x, int xOff, int rows, int cols, Buffer out, int outOff);
+
+    /** {@code out[0] = sum_i x[i]} in float64 accumulation; accumulates into out when asked. */
+    void sum(Buffer x, int xOff, int n, Buffer out, int outOff, boolean accumulate);
+
+    /** {@code sum_i x[i]^2} as a host double (for grad-norm clipping). */
+    double sumOfSquares(Buffer x, int xOff, int n);
+
+    // ---------------------------------------------------------------- softmax family
+
+    /**
+     * Numerically stable softmax over each row of length cols; {@code scale} multiplies the input
+     * first. With {@code causal}, rows are grouped in blocks of {@code rowsPerBlock} query positions
+     * and row i of a block sees only columns {@code j <= i + (cols - rowsPerBlock)} (the others become 0):
+     * the attention mask with an optional cached prefix.
+     */
+    void softmax(Buffer x, int xOff, Buffer y, int yOff, int rows, int cols, float scale,
+                 boolean causal, int rowsPerBlock);
+
+    /** {@code dx += scale * y * (dy - sum(dy * y))} per row, y the softmax output. */
+    void softmaxBackward(Buffer y, int yOff, Buffer dy, int dyOff, Buffer dx, int dxOff, int rows, int cols, float scale);
+
+    /** {@code y = x - logsumexp(x)} per row. */
+    void logSoftmax(Buffer x, int xOff, Buffer y, int yOff, int rows, int cols);
+
+    /** {@code dx += dy - exp(y) * sum(dy)} per row, y the log-softmax output. */
+    void logSoftmaxBackward(Buffer y, int yOff, Buffer dy, int dyOff, Buffer dx, int dxOff, int rows, int cols);
+
+    /**
+     * Fused softmax cross-entropy forward. For each row r with {@code targets[r] != ignoreIndex}:
+     * {@code losses[r] = logsumexp(logits[r]) - logits[r, t]}; ignored rows get 0. {@code lse[r]} keeps
+     * the log-sum-exp for the backward. A target outside [0, vocab) throws.
+     */
+    void crossEntropy(Buffer logits, int logitsOff, int[] targets, int ignoreIndex, int rows, int vocab,
+                      Buffer losses, int lossesOff, Buffer lse, int lseOff);
+
+    /**
+     * {@code dlogits[r] += dLoss[0] * scale * (softmax(logits[r]) - onehot(t))} for counted rows; with a
+     * mean loss, {@code scale = 1 / counted}. dLoss is a one-element device scalar.
+     */
+    void crossEntropyBackward(Buffer logits, int logitsOff, Buffer lse, int lseOff, int[] targets, int ignoreIndex,
+                              int rows, int vocab, Buffer dLoss, int dLossOff, float scale,
+                              Buffer dlogits, int dlogitsOff);
+
+    // ---------------------------------------------------------------- normalisation
+
+    /**
+     * LayerNorm over rows of length cols: {@code y = (x - mean) * rstd * gamma + beta}; saves mean and
+     * rstd per row for the backward. gamma/beta may be null (identity / zero).
+     */
+    void layerNorm(Buffer x, int xOff, Buffer gamma, int gammaOff, Buffer beta, int betaOff,
+                   Buffer y, int yOff, Buffer mean, int meanOff, Buffer rstd, int rstdOff,
+                   int rows, int cols, float eps);
+
+    /** Gradients of {@link #layerNorm}; dx, dgamma and dbeta accumulate and each may be null. */
+    void layerNormBackward(Buffer x, int xOff, Buffer gamma, int gammaOff, Buffer mean, int meanOff,
+                           Buffer rstd, int rstdOff, Buffer dy, int dyOff,
+                           Buffer dx, int dxOff, Buffer dgamma, int dgammaOff, Buffer dbeta, int dbetaOff,
+                           int rows, int cols);
+
+    /** RMSNorm: {@code y = x * rstd * gamma} with rstd = 1/sqrt(mean(x²) + eps), saved per row. */
+    void rmsNorm(Buffer x, int xOff, Buffer gamma, int gammaOff, Buffer y, int yOff, Buffer rstd, int rstdOff,
+                 int rows, int cols, float eps);
+
+    /** Gradients of {@link #rmsNorm}; dx and dgamma accumulate and each may be null. */
+    void rmsNormBackward(Buffer x, int xOff, Buffer gamma, int gammaOff, Buffer rstd, int rstdOff,
+                         Buffer dy, int dyOff, Buffer dx, int dxOff, Buffer dgamma, int dgammaOff,
+                         int rows, int cols);
+
+    // ---------------------------------------------------------------- embeddings
+
+    /** {@code out[i, :] = table[ids[i], :]}; an id outside [0, rows) throws naming it. */
+    void embedding(Buffer table, int tableOff, int tableRows, int dim, int[] ids, Buffer out, int outOff);
+
+    /** {@code dTable[ids[i], :] += dOut[i, :]} (scatter-add; repeated ids add up deterministically). */
+    void embeddingBackward(Buffer dOut, int dOutOff, int[] ids, int dim, Buffer dTable, int dTableOff);
+
+    // ---------------------------------------------------------------- optimizers (in place)
+
+    /**
+     * PyTorch's AdamW step {@code t} (1-based): p -= lr*wd*p; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g²;
+     * p -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps).
+     */
+    void adamW(Buffer param, int pOff, Buffer grad, int gOff, Buffer m, int mOff, Buffer v, int vOff, int n,
+               float lr, float beta1, float beta2, float eps, float weightDecay, int step);
+
+    /**
+     * PyTorch's SGD: g' = g + wd*p; with momentum, buf = momentum*buf + (1-dampening)*g' (buf = g' on
+     * the first step, signalled by {@code firstStep}); p -= lr * (nesterov ? g' + momentum*buf : buf).
+     * {@code momentumBuf} may be null when momentum is 0.
+     */
+    void sgd(Buffer param, int pOff, Buffer grad, int gOff, Buffer momentumBuf, int bOff, int n,
+             float lr, float momentum, float dampening, float weightDecay, boolean nesterov, boolean firstStep);
+
+    /** Frees pooled resources; buffers from this backend become invalid. */
+    @Override
+    void close();
+}

@@ -1,0 +1,275 @@
+package dev.peft4j.kernels.cpu;
+
+import static dev.peft4j.kernels.cpu.GemmMicroKernel.MR;
+import static dev.peft4j.kernels.cpu.GemmMicroKernel.NR;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Row-major SGEMM on heap arrays: {@code C = alpha·op(A)·op(B) + beta·C}, GotoBLAS/BLIS style.
+ *
+ * <p>Loops, outermost first: NC columns of C → KC slice of k (pack op(B) KC×NC) → MC rows (pack op(A)
+ * MC×KC) → NR-column micro-panels → MR-row micro-panels → {@link GemmMicroKernel}. The packing absorbs
+ * the transposes. Work is split into rectangular regions of C (whole k each, so no reduction across
+ * threads); the calling thread and {@code parallelism − 1} pool tasks take regions from a shared counter.
+ * Problems under {@link #SERIAL_FLOPS} stay on the calling thread.
+ */
+public final class CpuGemm {
+
+    /** k slice: a KC×NR packed B micro-panel (32 KiB at NR = 32) stays in the 48 KiB L1. */
+    static final int KC = Integer.getInteger("gemm.kc", 256);
+    /** Rows of op(A) packed at once: MC×KC floats (192 KiB) stay in L2 while B micro-panels stream past. */
+    static final int MC = Integer.getInteger("gemm.mcb", 16) * MR;
+    /** Columns of op(B) packed at once: KC×NC floats (2 MiB) are reused by every MC block of A. */
+    static final int NC = Integer.getInteger("gemm.ncb", 64) * NR;
+    /** Row split of a tall C: parts of this many rows repack B rarely yet still balance a busy machine. */
+    static final int ROWS_PER_PART = 8 * MC;
+    /** Below this many multiply-adds (batch·m·n·k) forking costs more than it saves. */
+    static final long SERIAL_FLOPS = 1L << 21;
+
+    private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
+
+    private static final class SharedPool {
+        static final ForkJoinPool POOL = new ForkJoinPool(Runtime.getRuntime().availableProcessors());
+    }
+
+    private final ForkJoinPool pool;
+
+    /** Uses a pool shared by all default instances, one thread per available processor. */
+    public CpuGemm() {
+        this(SharedPool.POOL);
+    }
+
+    /** Runs on {@code pool}; its parallelism is the number of threads one call uses (caller included). */
+    public CpuGemm(ForkJoinPool pool) {
+        if (pool == null) {
+            throw new IllegalArgumentException("CpuGemm: pool must not be null");
+        }
+        this.pool = pool;
+    }
+
+    /** Threads one large call uses. */
+    public int parallelism() {
+        return pool.getParallelism();
+    }
+
+    /** C = alpha * op(A) * op(B) + beta * C for one matrix; see {@code Kernels.gemm}. */
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                     float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                     float beta, float[] c, int cOff, int ldc) {
+        gemmBatched(transA, transB, m, n, k, alpha, a, aOff, lda, 0, b, bOff, ldb, 0, beta, c, cOff, ldc, 0, 1);
+    }
+
+    /**
+     * Batched {@code C[i] = alpha·op(A[i])·op(B[i]) + beta·C[i]} for i &lt; batch, where matrix i starts
+     * at {@code off + i·stride}; a stride of 0 shares one matrix across the batch (not allowed for C).
+     */
+    public void gemmBatched(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                            float[] a, int aOff, int lda, long strideA,
+                            float[] b, int bOff, int ldb, long strideB,
+                            float beta, float[] c, int cOff, int ldc, long strideC, int batch) {
+        check(transA, transB, m, n, k, a, aOff, lda, strideA, b, bOff, ldb, strideB, c, cOff, ldc, strideC, batch);
+        if (m == 0 || n == 0 || batch == 0) {
+            return;
+        }
+        Problem pr = new Problem(transA, transB, m, n, k, alpha, a, aOff, lda, strideA,
+                b, bOff, ldb, strideB, beta, c, cOff, ldc, strideC);
+        long flops = (long) batch * m * n * Math.max(k, 1);
+        int threads = pool.getParallelism();
+        if (threads <= 1 || flops < SERIAL_FLOPS) {
+            Workspace ws = WORKSPACE.get();
+            for (int i = 0; i < batch; i++) {
+                pr.region(i, 0, m, 0, n, ws);
+            }
+            return;
+        }
+        runParallel(pr, batch, threads);
+    }
+
+    /** Splits every matrix of the batch into regions and lets {@code threads} participants drain them. */
+    private void runParallel(Problem pr, int batch, int threads) {
+        int rowParts = 1;
+        int colParts = 1;
+        if (batch < 2 * threads) {
+            // Too few matrices to keep everyone busy: split each one along the side whose split repacks less.
+            boolean splitRows = pr.rowSplitIsCheaper(threads);
+            if (splitRows) {
+                rowParts = Math.min(Math.max(threads, ceilDiv(pr.m, ROWS_PER_PART)), ceilDiv(pr.m, MR));
+            } else {
+                colParts = Math.min(Math.max(threads, ceilDiv(pr.n, NC)), ceilDiv(pr.n, NR));
+            }
+        }
+        int rowStep = roundUp(ceilDiv(pr.m, rowParts), MR);
+        int colStep = roundUp(ceilDiv(pr.n, colParts), NR);
+        rowParts = ceilDiv(pr.m, rowStep);
+        colParts = ceilDiv(pr.n, colStep);
+        int perMatrix = rowParts * colParts;
+        int total = batch * perMatrix;
+        AtomicInteger next = new AtomicInteger();
+        int finalRowParts = rowParts;
+        Runnable drain = () -> {
+            Workspace ws = WORKSPACE.get();
+            for (int t; (t = next.getAndIncrement()) < total; ) {
+                int mat = t / perMatrix;
+                int r = t % perMatrix;
+                int i0 = (r % finalRowParts) * rowStep;
+                int j0 = (r / finalRowParts) * colStep;
+                pr.region(mat, i0, Math.min(pr.m, i0 + rowStep), j0, Math.min(pr.n, j0 + colStep), ws);
+            }
+        };
+        int helpers = Math.min(threads, total) - 1;
+        List<ForkJoinTask<?>> forked = new ArrayList<>(helpers);
+        for (int h = 0; h < helpers; h++) {
+            ForkJoinTask<?> task = ForkJoinTask.adapt(drain);
+            if (ForkJoinTask.getPool() == pool) {
+                task.fork();
+            } else {
+                pool.execute(task);
+            }
+            forked.add(task);
+        }
+        Throwable failure = null;
+        try {
+            drain.run();
+        } catch (RuntimeException | Error e) {
+            next.set(total);
+            failure = e;
+        }
+        for (ForkJoinTask<?> task : forked) {
+            try {
+                task.join();
+            } catch (RuntimeException | Error e) {
+                if (failure == null) {
+                    failure = e;
+                }
+            }
+        }
+        if (failure instanceof RuntimeException re) {
+            throw re;
+        } else if (failure instanceof Error err) {
+            throw err;
+        }
+    }
+
+    /** One call's arguments; {@link #region} computes a rectangle of one batch element's C. */
+    private record Problem(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                           float[] a, int aOff, int lda, long strideA,
+                           float[] b, int bOff, int ldb, long strideB,
+                           float beta, float[] c, int cOff, int ldc, long strideC) {
+
+        /**
+         * Splitting rows makes every part pack all of op(B); splitting columns makes every part pack all
+         * of op(A). Transposing packs cost about three times a straight copy.
+         */
+        boolean rowSplitIsCheaper(int threads) {
+            double costA = (double) m * k * (transA ? 1 : 3);
+            double costB = (double) n * k * (transB ? 3 : 1);
+            int colBlocks = ceilDiv(n, NC);
+            double rowSplit = threads * costB + costA * colBlocks;
+            double colSplit = Math.max(threads, colBlocks) * costA + costB;
+            return rowSplit < colSplit && m >= 2 * MR;
+        }
+
+        void region(int mat, int i0, int i1, int j0, int j1, Workspace ws) {
+            int ao = (int) (aOff + mat * strideA);
+            int bo = (int) (bOff + mat * strideB);
+            int co = (int) (cOff + mat * strideC);
+            if (k == 0 || alpha == 0f) {
+                scale(co, i0, i1, j0, j1);
+                return;
+            }
+            for (int jc = j0; jc < j1; jc += NC) {
+                int nc = Math.min(NC, j1 - jc);
+                for (int pc = 0; pc < k; pc += KC) {
+                    int kc = Math.min(KC, k - pc);
+                    float betaNow = pc == 0 ? beta : 1f;
+                    GemmPack.packB(transB, b, bo, ldb, pc, kc, jc, nc, ws.bPack, ws.rowIdx);
+                    for (int ic = i0; ic < i1; ic += MC) {
+                        int mc = Math.min(MC, i1 - ic);
+                        GemmPack.packA(transA, a, ao, lda, ic, mc, pc, kc, ws.aPack, ws.rowIdx);
+                        macroKernel(mc, nc, kc, ws, betaNow, co + ic * ldc + jc);
+                    }
+                }
+            }
+        }
+
+        private void macroKernel(int mc, int nc, int kc, Workspace ws, float betaNow, int cIdx) {
+            for (int jr = 0; jr < nc; jr += NR) {
+                int nr = Math.min(NR, nc - jr);
+                for (int ir = 0; ir < mc; ir += MR) {
+                    int mr = Math.min(MR, mc - ir);
+                    int cTile = cIdx + ir * ldc + jr;
+                    if (betaNow != 1f) {
+                        GemmMicroKernel.scaleTile(c, cTile, ldc, mr, nr, betaNow);
+                    }
+                    GemmMicroKernel.run(kc, ws.aPack, ir * kc, ws.bPack, jr * kc, alpha, c, cTile, ldc, mr, nr, ws.tile);
+                }
+            }
+        }
+
+        /** C = beta·C on a rectangle (beta = 0 writes zeros, ignoring NaNs in C). */
+        private void scale(int co, int i0, int i1, int j0, int j1) {
+            for (int i = i0; i < i1; i++) {
+                int row = co + i * ldc;
+                for (int j = j0; j < j1; j++) {
+                    c[row + j] = beta == 0f ? 0f : beta * c[row + j];
+                }
+            }
+        }
+    }
+
+    /** One thread's packing buffers, reused by every call on that thread. */
+    private static final class Workspace {
+        final float[] aPack = new float[MC * KC];
+        final float[] bPack = new float[KC * NC];
+        final float[] tile = new float[MR * NR];
+        final int[] rowIdx = new int[GemmMicroKernel.L];
+    }
+
+    private static void check(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda,
+                              long strideA, float[] b, int bOff, int ldb, long strideB, float[] c, int cOff,
+                              int ldc, long strideC, int batch) {
+        if (m < 0 || n < 0 || k < 0 || batch < 0) {
+            throw new IllegalArgumentException("gemm: negative size m=" + m + " n=" + n + " k=" + k + " batch=" + batch);
+        }
+        if (m == 0 || n == 0 || batch == 0) {
+            return;
+        }
+        if (batch > 1 && strideC == 0) {
+            throw new IllegalArgumentException("gemm: strideC is 0 with batch " + batch + " (outputs would overlap)");
+        }
+        checkOperand("A", a, aOff, lda, strideA, batch, transA ? k : m, transA ? m : k);
+        checkOperand("B", b, bOff, ldb, strideB, batch, transB ? n : k, transB ? k : n);
+        checkOperand("C", c, cOff, ldc, strideC, batch, m, n);
+    }
+
+    /** A stored rows×cols matrix with leading dimension ld must lie inside the array for every batch element. */
+    private static void checkOperand(String name, float[] x, int off, int ld, long stride, int batch, int rows, int cols) {
+        if (rows == 0 || cols == 0) {
+            return;
+        }
+        if (ld < cols) {
+            throw new IllegalArgumentException("gemm: ld" + name.toLowerCase() + "=" + ld + " < " + cols
+                    + " columns of stored " + name + " (" + rows + "x" + cols + ")");
+        }
+        long first = off + Math.min(0, (batch - 1) * stride);
+        long last = off + Math.max(0, (batch - 1) * stride) + (long) (rows - 1) * ld + cols;
+        if (first < 0 || last > x.length) {
+            throw new IllegalArgumentException("gemm: " + name + " (" + rows + "x" + cols + ", ld " + ld + ", offset "
+                    + off + ", stride " + stride + ", batch " + batch + ") needs elements [" + first + ", " + last
+                    + ") of an array of " + x.length);
+        }
+    }
+
+    private static int ceilDiv(int x, int y) {
+        return (x + y - 1) / y;
+    }
+
+    private static int roundUp(int x, int y) {
+        return ceilDiv(x, y) * y;
+    }
+}

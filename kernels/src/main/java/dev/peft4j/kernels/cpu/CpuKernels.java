@@ -1,0 +1,674 @@
+package dev.peft4j.kernels.cpu;
+
+import static dev.peft4j.kernels.cpu.Checks.array;
+import static dev.peft4j.kernels.cpu.Checks.nonNegative;
+import static dev.peft4j.kernels.cpu.Checks.optionalArray;
+import static dev.peft4j.kernels.cpu.Checks.range;
+
+import dev.peft4j.kernels.Binary;
+import dev.peft4j.kernels.Buffer;
+import dev.peft4j.kernels.Kernels;
+import dev.peft4j.kernels.Unary;
+import java.util.Arrays;
+
+/**
+ * The CPU backend: heap float arrays, Java Vector API loops, and a private ForkJoinPool splitting rows or
+ * index ranges across cores. This class checks arguments and dispatches; the loops live in one class per
+ * op family ({@link Elementwise}, {@link StridedLoops}, {@link SumTo}, {@link Reductions},
+ * {@link SoftmaxKernels}, {@link NormKernels}, {@link EmbeddingKernels}, {@link OptimizerKernels}) and GEMM
+ * in {@link CpuGemm} and {@link SampledGemm}.
+ */
+public final class CpuKernels implements Kernels {
+
+    /** Element operations below which work stays on the calling thread (a fork costs a few microseconds). */
+    public static final long DEFAULT_MIN_PARALLEL_WORK = 1 << 15;
+
+    private final Parallel parallel;
+    private final CpuGemm gemm = new CpuGemm();
+    private final Elementwise elementwise;
+    private final StridedLoops strided;
+    private final SumTo sumTo;
+    private final Reductions reductions;
+    private final SoftmaxKernels softmax;
+    private final NormKernels norms;
+    private final EmbeddingKernels embeddings;
+    private final OptimizerKernels optimizers;
+    private final SampledGemm sampledGemm;
+
+    /** One thread per available core. */
+    public CpuKernels() {
+        this(Runtime.getRuntime().availableProcessors(), DEFAULT_MIN_PARALLEL_WORK);
+    }
+
+    /**
+     * @param threads         threads per op, the caller included
+     * @param minParallelWork element operations each forked task must have at least (tests lower it to
+     *                        exercise the parallel paths on small inputs)
+     */
+    public CpuKernels(int threads, long minParallelWork) {
+        this.parallel = new Parallel(threads, minParallelWork);
+        this.elementwise = new Elementwise(parallel);
+        this.strided = new StridedLoops(parallel);
+        this.sumTo = new SumTo(parallel);
+        this.reductions = new Reductions(parallel);
+        this.softmax = new SoftmaxKernels(parallel);
+        this.norms = new NormKernels(parallel);
+        this.embeddings = new EmbeddingKernels(parallel);
+        this.optimizers = new OptimizerKernels(parallel);
+        this.sampledGemm = new SampledGemm(parallel);
+    }
+
+    @Override
+    public String name() {
+        int bits = UnaryMath.SPECIES.vectorBitSize();
+        String isa = switch (bits) {
+            case 512 -> "AVX-512";
+            case 256 -> "AVX2";
+            default -> bits + "-bit SIMD";
+        };
+        return "cpu (" + isa + ", " + parallel.threads() + (parallel.threads() == 1 ? " thread)" : " threads)");
+    }
+
+    // ---------------------------------------------------------------- memory
+
+    @Override
+    public Buffer allocate(int length) {
+        nonNegative("allocate", "length", length);
+        return new CpuBuffer(length);
+    }
+
+    @Override
+    public Buffer upload(float[] host, int off, int len) {
+        range("upload", "host", host, off, len);
+        return new CpuBuffer(Arrays.copyOfRange(host, off, off + len));
+    }
+
+    @Override
+    public void write(float[] host, int hostOff, Buffer dst, int dstOff, int len) {
+        float[] d = array("write", "dst", dst);
+        range("write", "host", host, hostOff, len);
+        range("write", "dst", d, dstOff, len);
+        System.arraycopy(host, hostOff, d, dstOff, len);
+    }
+
+    @Override
+    public void read(Buffer src, int srcOff, float[] host, int hostOff, int len) {
+        float[] s = array("read", "src", src);
+        range("read", "src", s, srcOff, len);
+        range("read", "host", host, hostOff, len);
+        System.arraycopy(s, srcOff, host, hostOff, len);
+    }
+
+    @Override
+    public void copy(Buffer src, int srcOff, Buffer dst, int dstOff, int len) {
+        float[] s = array("copy", "src", src);
+        float[] d = array("copy", "dst", dst);
+        range("copy", "src", s, srcOff, len);
+        range("copy", "dst", d, dstOff, len);
+        elementwise.copy(s, srcOff, d, dstOff, len);
+    }
+
+    @Override
+    public void fill(Buffer dst, int off, int len, float value) {
+        float[] d = array("fill", "dst", dst);
+        range("fill", "dst", d, off, len);
+        elementwise.fill(d, off, len, value);
+    }
+
+    @Override
+    public void stridedCopy(int[] shape, Buffer src, int srcOff, int[] srcStrides, Buffer dst, int dstOff) {
+        float[] s = array("stridedCopy", "src", src);
+        float[] d = array("stridedCopy", "dst", dst);
+        long volume = Checks.volume("stridedCopy", "shape", shape);
+        range("stridedCopy", "dst", d, dstOff, volume);
+        if (volume == 0) {
+            return;
+        }
+        Checks.stridedRange("stridedCopy", "src", s, srcOff, shape, srcStrides);
+        strided.stridedCopy(shape, s, srcOff, srcStrides, d, dstOff);
+    }
+
+    // ---------------------------------------------------------------- GEMM
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                     Buffer a, int aOff, int lda, long strideA,
+                     Buffer b, int bOff, int ldb, long strideB,
+                     float beta, Buffer c, int cOff, int ldc, long strideC, int batch) {
+        String op = "gemm";
+        float[] av = array(op, "a", a);
+        float[] bv = array(op, "b", b);
+        float[] cv = array(op, "c", c);
+        nonNegative(op, "m", m);
+        nonNegative(op, "n", n);
+        nonNegative(op, "k", k);
+        nonNegative(op, "batch", batch);
+        if (m == 0 || n == 0 || batch == 0) {
+            return;
+        }
+        // Stored shapes: A is m x k (k x m when transposed), B is k x n (n x k), C is m x n.
+        checkMatrix(op, "a", av, aOff, lda, strideA, transA ? k : m, transA ? m : k, batch);
+        checkMatrix(op, "b", bv, bOff, ldb, strideB, transB ? n : k, transB ? k : n, batch);
+        checkMatrix(op, "c", cv, cOff, ldc, strideC, m, n, batch);
+        gemm.gemmBatched(transA, transB, m, n, k, alpha, av, aOff, lda, strideA, bv, bOff, ldb, strideB,
+                beta, cv, cOff, ldc, strideC, batch);
+    }
+
+    @Override
+    public void sampledGemm(int rows, int m, int n, float alpha, Buffer a, int aOff, int lda, Buffer b, int bOff,
+                            int ldb, int[] idx, int nnz, float beta, Buffer out, int outOff) {
+        String op = "sampledGemm";
+        float[] av = array(op, "a", a);
+        float[] bv = array(op, "b", b);
+        float[] ov = array(op, "out", out);
+        nonNegative(op, "rows", rows);
+        nonNegative(op, "m", m);
+        nonNegative(op, "n", n);
+        SampledGemm.checkIndices(op, idx, nnz, (long) m * n);
+        range(op, "out", ov, outOff, nnz);
+        if (nnz == 0) {
+            return;
+        }
+        checkMatrix(op, "a", av, aOff, lda, 0, rows, m, 1);
+        checkMatrix(op, "b", bv, bOff, ldb, 0, rows, n, 1);
+        sampledGemm.run(rows, n, alpha, av, aOff, lda, bv, bOff, ldb, idx, nnz, beta, ov, outOff);
+    }
+
+    /** Every batch element's stored rows x cols matrix with row stride ld lies inside the buffer. */
+    private static void checkMatrix(String op, String name, float[] data, int off, int ld, long stride,
+                                    int rows, int cols, int batch) {
+        if (ld < Math.max(1, cols)) {
+            throw new IllegalArgumentException(op + ": ld" + name + " = " + ld + " is smaller than the "
+                    + cols + " columns of the stored " + rows + "x" + cols + " matrix '" + name + "'");
+        }
+        if (stride < 0) {
+            throw new IllegalArgumentException(op + ": stride of '" + name + "' = " + stride + " is negative");
+        }
+        if (rows == 0 || cols == 0) {
+            return;
+        }
+        long last = off + (batch - 1) * stride + (long) (rows - 1) * ld + cols;
+        if (off < 0 || last > data.length) {
+            throw new IndexOutOfBoundsException(op + ": " + batch + " x (" + rows + "x" + cols + ", ld " + ld
+                    + ") matrix '" + name + "' at offset " + off + " with batch stride " + stride
+                    + " reaches float " + last + " of a buffer of " + data.length);
+        }
+    }
+
+    // ---------------------------------------------------------------- elementwise
+
+    @Override
+    public void unary(Unary op, Buffer x, int xOff, Buffer y, int yOff, int n) {
+        String name = "unary " + op;
+        float[] xv = array(name, "x", x);
+        float[] yv = array(name, "y", y);
+        range(name, "x", xv, xOff, n);
+        range(name, "y", yv, yOff, n);
+        elementwise.unary(op, xv, xOff, yv, yOff, n);
+    }
+
+    @Override
+    public void unaryBackward(Unary op, Buffer x, int xOff, Buffer dy, int dyOff, Buffer dx, int dxOff, int n) {
+        String name = "unaryBackward " + op;
+        float[] dxv = optionalArray(name, "dx", dx);
+        if (dxv == null) {
+            return;
+        }
+        float[] xv = array(name, "x", x);
+        float[] dyv = array(name, "dy", dy);
+        range(name, "x", xv, xOff, n);
+        range(name, "dy", dyv, dyOff, n);
+        range(name, "dx", dxv, dxOff, n);
+        elementwise.unaryBackward(op, xv, xOff, dyv, dyOff, dxv, dxOff, n);
+    }
+
+    @Override
+    public void binary(Binary op, Buffer a, int aOff, Buffer b, int bOff, Buffer out, int outOff, int n) {
+        String name = "binary " + op;
+        float[] av = array(name, "a", a);
+        float[] bv = array(name, "b", b);
+        float[] ov = array(name, "out", out);
+        range(name, "a", av, aOff, n);
+        range(name, "b", bv, bOff, n);
+        range(name, "out", ov, outOff, n);
+        elementwise.binary(op, av, aOff, bv, bOff, ov, outOff, n);
+    }
+
+    @Override
+    public void broadcastBinary(Binary op, int[] shape, Buffer a, int aOff, int[] aStrides,
+                                Buffer b, int bOff, int[] bStrides, Buffer out, int outOff) {
+        String name = "broadcastBinary " + op;
+        float[] av = array(name, "a", a);
+        float[] bv = array(name, "b", b);
+        float[] ov = array(name, "out", out);
+        long volume = Checks.volume(name, "shape", shape);
+        range(name, "out", ov, outOff, volume);
+        if (volume == 0) {
+            return;
+        }
+        Checks.stridedRange(name, "a", av, aOff, shape, aStrides);
+        Checks.stridedRange(name, "b", bv, bOff, shape, bStrides);
+        strided.broadcastBinary(op, shape, av, aOff, aStrides, bv, bOff, bStrides, ov, outOff);
+    }
+
+    @Override
+    public void sumTo(int[] srcShape, Buffer src, int srcOff, int[] dstShape, Buffer dst, int dstOff, boolean accumulate) {
+        String op = "sumTo";
+        float[] s = array(op, "src", src);
+        float[] d = array(op, "dst", dst);
+        long srcVolume = Checks.volume(op, "srcShape", srcShape);
+        long dstVolume = Checks.volume(op, "dstShape", dstShape);
+        if (dstShape.length != srcShape.length) {
+            throw new IllegalArgumentException(op + ": dstShape " + Arrays.toString(dstShape)
+                    + " must have the rank of srcShape " + Arrays.toString(srcShape));
+        }
+        for (int i = 0; i < srcShape.length; i++) {
+            if (dstShape[i] != srcShape[i] && dstShape[i] != 1) {
+                throw new IllegalArgumentException(op + ": cannot sum srcShape " + Arrays.toString(srcShape)
+                        + " to dstShape " + Arrays.toString(dstShape) + ": axis " + i + " must be "
+                        + srcShape[i] + " or 1");
+            }
+        }
+        range(op, "src", s, srcOff, srcVolume);
+        range(op, "dst", d, dstOff, dstVolume);
+        if (srcVolume == 0) {
+            if (!accumulate) {
+                Arrays.fill(d, dstOff, dstOff + (int) dstVolume, 0f); // an empty sum is 0
+            }
+            return;
+        }
+        sumTo.sumTo(srcShape, s, srcOff, dstShape, d, dstOff, accumulate);
+    }
+
+    @Override
+    public void scale(Buffer x, int xOff, float alpha, float beta, Buffer y, int yOff, int n) {
+        float[] xv = array("scale", "x", x);
+        float[] yv = array("scale", "y", y);
+        range("scale", "x", xv, xOff, n);
+        range("scale", "y", yv, yOff, n);
+        elementwise.scale(xv, xOff, alpha, beta, yv, yOff, n);
+    }
+
+    @Override
+    public void axpy(float alpha, Buffer x, int xOff, Buffer y, int yOff, int n) {
+        float[] xv = array("axpy", "x", x);
+        float[] yv = array("axpy", "y", y);
+        range("axpy", "x", xv, xOff, n);
+        range("axpy", "y", yv, yOff, n);
+        elementwise.axpy(alpha, xv, xOff, yv, yOff, n);
+    }
+
+    @Override
+    public void fma(Buffer a, int aOff, Buffer b, int bOff, Buffer c, int cOff, Buffer out, int outOff, int n) {
+        float[] av = array("fma", "a", a);
+        float[] bv = array("fma", "b", b);
+        float[] cv = array("fma", "c", c);
+        float[] ov = array("fma", "out", out);
+        range("fma", "a", av, aOff, n);
+        range("fma", "b", bv, bOff, n);
+        range("fma", "c", cv, cOff, n);
+        range("fma", "out", ov, outOff, n);
+        elementwise.fma(av, aOff, bv, bOff, cv, cOff, ov, outOff, n);
+    }
+
+    @Override
+    public void scaleByScalar(Buffer x, int xOff, Buffer s, int sOff, int n) {
+        float[] xv = array("scaleByScalar", "x", x);
+        float[] sv = array("scaleByScalar", "s", s);
+        range("scaleByScalar", "x", xv, xOff, n);
+        range("scaleByScalar", "s", sv, sOff, 1);
+        elementwise.scale(xv, xOff, sv[sOff], 0f, xv, xOff, n);
+    }
+
+    @Override
+    public void dropoutMask(Buffer mask, int off, int n, float p, long seed) {
+        float[] mv = array("dropoutMask", "mask", mask);
+        range("dropoutMask", "mask", mv, off, n);
+        if (!(p >= 0f && p <= 1f)) {
+            throw new IllegalArgumentException("dropoutMask: probability p = " + p + " outside [0, 1]");
+        }
+        elementwise.dropoutMask(mv, off, n, p, seed);
+    }
+
+    // ---------------------------------------------------------------- reductions over rows
+
+    @Override
+    public void sumRows(Buffer x, int xOff, int rows, int cols, Buffer out, int outOff, boolean accumulate) {
+        float[] xv = array("sumRows", "x", x);
+        float[] ov = array("sumRows", "out", out);
+        checkRows("sumRows", rows, cols);
+        range("sumRows", "x", xv, xOff, (long) rows * cols);
+        range("sumRows", "out", ov, outOff, rows);
+        reductions.sumRows(xv, xOff, rows, cols, ov, outOff, accumulate);
+    }
+
+    @Override
+    public void maxRows(Buffer x, int xOff, int rows, int cols, Buffer out, int outOff) {
+        float[] xv = array("maxRows", "x", x);
+        float[] ov = array("maxRows", "out", out);
+        checkRows("maxRows", rows, cols);
+        range("maxRows", "x", xv, xOff, (long) rows * cols);
+        range("maxRows", "out", ov, outOff, rows);
+        reductions.maxRows(xv, xOff, rows, cols, ov, outOff);
+    }
+
+    @Override
+    public void sum(Buffer x, int xOff, int n, Buffer out, int outOff, boolean accumulate) {
+        float[] xv = array("sum", "x", x);
+        float[] ov = array("sum", "out", out);
+        range("sum", "x", xv, xOff, n);
+        range("sum", "out", ov, outOff, 1);
+        double total = reductions.sum(xv, xOff, n);
+        ov[outOff] = (float) (accumulate ? ov[outOff] + total : total);
+    }
+
+    @Override
+    public double sumOfSquares(Buffer x, int xOff, int n) {
+        float[] xv = array("sumOfSquares", "x", x);
+        range("sumOfSquares", "x", xv, xOff, n);
+        return reductions.sumOfSquares(xv, xOff, n);
+    }
+
+    // ---------------------------------------------------------------- softmax family
+
+    @Override
+    public void softmax(Buffer x, int xOff, Buffer y, int yOff, int rows, int cols, float scale,
+                        boolean causal, int rowsPerBlock) {
+        float[] xv = array("softmax", "x", x);
+        float[] yv = array("softmax", "y", y);
+        checkRows("softmax", rows, cols);
+        if (causal && (rowsPerBlock < 1 || rowsPerBlock > cols)) {
+            throw new IllegalArgumentException("softmax: causal rowsPerBlock = " + rowsPerBlock
+                    + " must lie in [1, cols = " + cols + "] (cols - rowsPerBlock is the cached prefix)");
+        }
+        range("softmax", "x", xv, xOff, (long) rows * cols);
+        range("softmax", "y", yv, yOff, (long) rows * cols);
+        softmax.softmax(xv, xOff, yv, yOff, rows, cols, scale, causal, rowsPerBlock);
+    }
+
+    @Override
+    public void softmaxBackward(Buffer y, int yOff, Buffer dy, int dyOff, Buffer dx, int dxOff,
+                                int rows, int cols, float scale) {
+        float[] dxv = optionalArray("softmaxBackward", "dx", dx);
+        if (dxv == null) {
+            return;
+        }
+        float[] yv = array("softmaxBackward", "y", y);
+        float[] dyv = array("softmaxBackward", "dy", dy);
+        checkRows("softmaxBackward", rows, cols);
+        long len = (long) rows * cols;
+        range("softmaxBackward", "y", yv, yOff, len);
+        range("softmaxBackward", "dy", dyv, dyOff, len);
+        range("softmaxBackward", "dx", dxv, dxOff, len);
+        softmax.softmaxBackward(yv, yOff, dyv, dyOff, dxv, dxOff, rows, cols, scale);
+    }
+
+    @Override
+    public void logSoftmax(Buffer x, int xOff, Buffer y, int yOff, int rows, int cols) {
+        float[] xv = array("logSoftmax", "x", x);
+        float[] yv = array("logSoftmax", "y", y);
+        checkRows("logSoftmax", rows, cols);
+        range("logSoftmax", "x", xv, xOff, (long) rows * cols);
+        range("logSoftmax", "y", yv, yOff, (long) rows * cols);
+        softmax.logSoftmax(xv, xOff, yv, yOff, rows, cols);
+    }
+
+    @Override
+    public void logSoftmaxBackward(Buffer y, int yOff, Buffer dy, int dyOff, Buffer dx, int dxOff, int rows, int cols) {
+        float[] dxv = optionalArray("logSoftmaxBackward", "dx", dx);
+        if (dxv == null) {
+            return;
+        }
+        float[] yv = array("logSoftmaxBackward", "y", y);
+        float[] dyv = array("logSoftmaxBackward", "dy", dy);
+        checkRows("logSoftmaxBackward", rows, cols);
+        long len = (long) rows * cols;
+        range("logSoftmaxBackward", "y", yv, yOff, len);
+        range("logSoftmaxBackward", "dy", dyv, dyOff, len);
+        range("logSoftmaxBackward", "dx", dxv, dxOff, len);
+        softmax.logSoftmaxBackward(yv, yOff, dyv, dyOff, dxv, dxOff, rows, cols);
+    }
+
+    @Override
+    public void crossEntropy(Buffer logits, int logitsOff, int[] targets, int ignoreIndex, int rows, int vocab,
+                             Buffer losses, int lossesOff, Buffer lse, int lseOff) {
+        String op = "crossEntropy";
+        float[] lv = array(op, "logits", logits);
+        float[] lossv = array(op, "losses", losses);
+        float[] lsev = optionalArray(op, "lse", lse);
+        checkRows(op, rows, vocab);
+        range(op, "logits", lv, logitsOff, (long) rows * vocab);
+        range(op, "losses", lossv, lossesOff, rows);
+        range(op, "lse", lsev, lseOff, rows);
+        checkTargets(op, targets, ignoreIndex, rows, vocab);
+        softmax.crossEntropy(lv, logitsOff, targets, ignoreIndex, rows, vocab, lossv, lossesOff, lsev, lseOff);
+    }
+
+    @Override
+    public void crossEntropyBackward(Buffer logits, int logitsOff, Buffer lse, int lseOff, int[] targets,
+                                     int ignoreIndex, int rows, int vocab, Buffer dLoss, int dLossOff, float scale,
+                                     Buffer dlogits, int dlogitsOff) {
+        String op = "crossEntropyBackward";
+        float[] dv = optionalArray(op, "dlogits", dlogits);
+        if (dv == null) {
+            return;
+        }
+        float[] lv = array(op, "logits", logits);
+        float[] lsev = array(op, "lse", lse);
+        float[] dl = array(op, "dLoss", dLoss);
+        checkRows(op, rows, vocab);
+        range(op, "logits", lv, logitsOff, (long) rows * vocab);
+        range(op, "lse", lsev, lseOff, rows);
+        range(op, "dLoss", dl, dLossOff, 1);
+        range(op, "dlogits", dv, dlogitsOff, (long) rows * vocab);
+        checkTargets(op, targets, ignoreIndex, rows, vocab);
+        softmax.crossEntropyBackward(lv, logitsOff, lsev, lseOff, targets, ignoreIndex, rows, vocab,
+                dl[dLossOff] * scale, dv, dlogitsOff);
+    }
+
+    private static void checkTargets(String op, int[] targets, int ignoreIndex, int rows, int vocab) {
+        if (targets == null || targets.length < rows) {
+            throw new IllegalArgumentException(op + ": need " + rows + " targets, got "
+                    + (targets == null ? "null" : targets.length));
+        }
+        for (int r = 0; r < rows; r++) {
+            int t = targets[r];
+            if (t != ignoreIndex && (t < 0 || t >= vocab)) {
+                throw new IllegalArgumentException(op + ": targets[" + r + "] = " + t + " outside [0, " + vocab
+                        + ") and not the ignore index " + ignoreIndex);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- normalisation
+
+    @Override
+    public void layerNorm(Buffer x, int xOff, Buffer gamma, int gammaOff, Buffer beta, int betaOff,
+                          Buffer y, int yOff, Buffer mean, int meanOff, Buffer rstd, int rstdOff,
+                          int rows, int cols, float eps) {
+        String op = "layerNorm";
+        float[] xv = array(op, "x", x);
+        float[] gv = optionalArray(op, "gamma", gamma);
+        float[] bv = optionalArray(op, "beta", beta);
+        float[] yv = array(op, "y", y);
+        float[] mv = optionalArray(op, "mean", mean);
+        float[] rv = optionalArray(op, "rstd", rstd);
+        checkRows(op, rows, cols);
+        range(op, "x", xv, xOff, (long) rows * cols);
+        range(op, "gamma", gv, gammaOff, cols);
+        range(op, "beta", bv, betaOff, cols);
+        range(op, "y", yv, yOff, (long) rows * cols);
+        range(op, "mean", mv, meanOff, rows);
+        range(op, "rstd", rv, rstdOff, rows);
+        norms.layerNorm(xv, xOff, gv, gammaOff, bv, betaOff, yv, yOff, mv, meanOff, rv, rstdOff, rows, cols, eps);
+    }
+
+    @Override
+    public void layerNormBackward(Buffer x, int xOff, Buffer gamma, int gammaOff, Buffer mean, int meanOff,
+                                  Buffer rstd, int rstdOff, Buffer dy, int dyOff,
+                                  Buffer dx, int dxOff, Buffer dgamma, int dgammaOff, Buffer dbeta, int dbetaOff,
+                                  int rows, int cols) {
+        String op = "layerNormBackward";
+        float[] dxv = optionalArray(op, "dx", dx);
+        float[] dgv = optionalArray(op, "dgamma", dgamma);
+        float[] dbv = optionalArray(op, "dbeta", dbeta);
+        if (dxv == null && dgv == null && dbv == null) {
+            return;
+        }
+        float[] xv = array(op, "x", x);
+        float[] gv = optionalArray(op, "gamma", gamma);
+        float[] mv = array(op, "mean", mean);
+        float[] rv = array(op, "rstd", rstd);
+        float[] dyv = array(op, "dy", dy);
+        checkRows(op, rows, cols);
+        long len = (long) rows * cols;
+        range(op, "x", xv, xOff, len);
+        range(op, "gamma", gv, gammaOff, cols);
+        range(op, "mean", mv, meanOff, rows);
+        range(op, "rstd", rv, rstdOff, rows);
+        range(op, "dy", dyv, dyOff, len);
+        range(op, "dx", dxv, dxOff, len);
+        range(op, "dgamma", dgv, dgammaOff, cols);
+        range(op, "dbeta", dbv, dbetaOff, cols);
+        norms.layerNormBackward(xv, xOff, gv, gammaOff, mv, meanOff, rv, rstdOff, dyv, dyOff,
+                dxv, dxOff, dgv, dgammaOff, dbv, dbetaOff, rows, cols);
+    }
+
+    @Override
+    public void rmsNorm(Buffer x, int xOff, Buffer gamma, int gammaOff, Buffer y, int yOff, Buffer rstd, int rstdOff,
+                        int rows, int cols, float eps) {
+        String op = "rmsNorm";
+        float[] xv = array(op, "x", x);
+        float[] gv = optionalArray(op, "gamma", gamma);
+        float[] yv = array(op, "y", y);
+        float[] rv = optionalArray(op, "rstd", rstd);
+        checkRows(op, rows, cols);
+        range(op, "x", xv, xOff, (long) rows * cols);
+        range(op, "gamma", gv, gammaOff, cols);
+        range(op, "y", yv, yOff, (long) rows * cols);
+        range(op, "rstd", rv, rstdOff, rows);
+        norms.rmsNorm(xv, xOff, gv, gammaOff, yv, yOff, rv, rstdOff, rows, cols, eps);
+    }
+
+    @Override
+    public void rmsNormBackward(Buffer x, int xOff, Buffer gamma, int gammaOff, Buffer rstd, int rstdOff,
+                                Buffer dy, int dyOff, Buffer dx, int dxOff, Buffer dgamma, int dgammaOff,
+                                int rows, int cols) {
+        String op = "rmsNormBackward";
+        float[] dxv = optionalArray(op, "dx", dx);
+        float[] dgv = optionalArray(op, "dgamma", dgamma);
+        if (dxv == null && dgv == null) {
+            return;
+        }
+        float[] xv = array(op, "x", x);
+        float[] gv = optionalArray(op, "gamma", gamma);
+        float[] rv = array(op, "rstd", rstd);
+        float[] dyv = array(op, "dy", dy);
+        checkRows(op, rows, cols);
+        long len = (long) rows * cols;
+        range(op, "x", xv, xOff, len);
+        range(op, "gamma", gv, gammaOff, cols);
+        range(op, "rstd", rv, rstdOff, rows);
+        range(op, "dy", dyv, dyOff, len);
+        range(op, "dx", dxv, dxOff, len);
+        range(op, "dgamma", dgv, dgammaOff, cols);
+        norms.rmsNormBackward(xv, xOff, gv, gammaOff, rv, rstdOff, dyv, dyOff, dxv, dxOff, dgv, dgammaOff, rows, cols);
+    }
+
+    // ---------------------------------------------------------------- embeddings
+
+    @Override
+    public void embedding(Buffer table, int tableOff, int tableRows, int dim, int[] ids, Buffer out, int outOff) {
+        String op = "embedding";
+        float[] tv = array(op, "table", table);
+        float[] ov = array(op, "out", out);
+        checkRows(op, tableRows, dim);
+        range(op, "table", tv, tableOff, (long) tableRows * dim);
+        checkIds(op, ids, tableRows);
+        range(op, "out", ov, outOff, (long) ids.length * dim);
+        embeddings.embedding(tv, tableOff, dim, ids, ov, outOff);
+    }
+
+    @Override
+    public void embeddingBackward(Buffer dOut, int dOutOff, int[] ids, int dim, Buffer dTable, int dTableOff) {
+        String op = "embeddingBackward";
+        float[] tv = optionalArray(op, "dTable", dTable);
+        if (tv == null) {
+            return;
+        }
+        float[] ov = array(op, "dOut", dOut);
+        nonNegative(op, "dim", dim);
+        if (dim == 0) {
+            return;
+        }
+        range(op, "dTable", tv, dTableOff, 0);
+        int tableRows = (tv.length - dTableOff) / dim; // the contract gives no row count: the buffer bounds it
+        checkIds(op, ids, tableRows);
+        range(op, "dOut", ov, dOutOff, (long) ids.length * dim);
+        embeddings.embeddingBackward(ov, dOutOff, ids, dim, tv, dTableOff);
+    }
+
+    private static void checkIds(String op, int[] ids, int tableRows) {
+        if (ids == null) {
+            throw new IllegalArgumentException(op + ": ids is null");
+        }
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= tableRows) {
+                throw new IllegalArgumentException(op + ": ids[" + i + "] = " + ids[i]
+                        + " outside the table's rows [0, " + tableRows + ")");
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- optimizers
+
+    @Override
+    public void adamW(Buffer param, int pOff, Buffer grad, int gOff, Buffer m, int mOff, Buffer v, int vOff, int n,
+                      float lr, float beta1, float beta2, float eps, float weightDecay, int step) {
+        String op = "adamW";
+        float[] pv = array(op, "param", param);
+        float[] gv = array(op, "grad", grad);
+        float[] mv = array(op, "m", m);
+        float[] vv = array(op, "v", v);
+        if (step < 1) {
+            throw new IllegalArgumentException(op + ": step = " + step + " must be >= 1 (steps count from 1)");
+        }
+        range(op, "param", pv, pOff, n);
+        range(op, "grad", gv, gOff, n);
+        range(op, "m", mv, mOff, n);
+        range(op, "v", vv, vOff, n);
+        optimizers.adamW(pv, pOff, gv, gOff, mv, mOff, vv, vOff, n, lr, beta1, beta2, eps, weightDecay, step);
+    }
+
+    @Override
+    public void sgd(Buffer param, int pOff, Buffer grad, int gOff, Buffer momentumBuf, int bOff, int n,
+                    float lr, float momentum, float dampening, float weightDecay, boolean nesterov, boolean firstStep) {
+        String op = "sgd";
+        float[] pv = array(op, "param", param);
+        float[] gv = array(op, "grad", grad);
+        float[] bv = optionalArray(op, "momentumBuf", momentumBuf);
+        if (momentum != 0f && bv == null) {
+            throw new IllegalArgumentException(op + ": momentum = " + momentum + " needs a momentumBuf, got null");
+        }
+        if (nesterov && (momentum <= 0f || dampening != 0f)) {
+            throw new IllegalArgumentException(op + ": Nesterov momentum needs momentum > 0 and dampening 0, got momentum "
+                    + momentum + ", dampening " + dampening);
+        }
+        range(op, "param", pv, pOff, n);
+        range(op, "grad", gv, gOff, n);
+        if (momentum != 0f) {
+            range(op, "momentumBuf", bv, bOff, n);
+        }
+        optimizers.sgd(pv, pOff, gv, gOff, bv, bOff, n, lr, momentum, dampening, weightDecay, nesterov, firstStep);
+    }
+
+    private static void checkRows(String op, int rows, int cols) {
+        nonNegative(op, "rows", rows);
+        nonNegative(op, "cols", cols);
+    }
+
+    @Override
+    public void close() {
+        parallel.close();
+    }
+}

@@ -1,0 +1,128 @@
+package dev.peft4j.kernels.cpu;
+
+import static dev.peft4j.kernels.cpu.GemmMicroKernel.L;
+import static dev.peft4j.kernels.cpu.GemmMicroKernel.MR;
+import static dev.peft4j.kernels.cpu.GemmMicroKernel.NR;
+import static dev.peft4j.kernels.cpu.GemmMicroKernel.S;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+
+/**
+ * Copies blocks of op(A) and op(B) into the contiguous micro-panel layouts the micro-kernel reads, so one
+ * kernel serves every transpose variant. Edges are zero-padded to full MR rows / NR columns.
+ *
+ * <p>Packed A: panel {@code q} holds rows {@code q·MR ..} as {@code dst[q·MR·kc + p·MR + ii]}.
+ * Packed B: panel {@code q} holds columns {@code q·NR ..} as {@code dst[q·NR·kc + p·NR + jj]}.
+ */
+final class GemmPack {
+
+    private GemmPack() {
+    }
+
+    /**
+     * Packs op(A)[i0 .. i0+mc, p0 .. p0+kc) where op(A)[i][p] is {@code a[aOff + i·lda + p]}, or
+     * {@code a[aOff + p·lda + i]} when transposed.
+     */
+    static void packA(boolean transA, float[] a, int aOff, int lda, int i0, int mc, int p0, int kc, float[] dst,
+                      int[] rowIdx) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int rows = Math.min(MR, mc - ir);
+            int base = ir * kc;
+            if (transA) {
+                copyRows(a, aOff + p0 * lda + i0 + ir, lda, kc, rows, dst, base, MR);
+            } else {
+                transposeRows(a, aOff + (i0 + ir) * lda + p0, lda, kc, rows, dst, base, MR, rowIdx);
+            }
+        }
+    }
+
+    /**
+     * Packs op(B)[p0 .. p0+kc, j0 .. j0+nc) where op(B)[p][j] is {@code b[bOff + p·ldb + j]}, or
+     * {@code b[bOff + j·ldb + p]} when transposed.
+     */
+    static void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] dst,
+                      int[] rowIdx) {
+        if (!transB) {
+            copyPanels(b, bOff + p0 * ldb + j0, ldb, kc, nc, dst);
+            return;
+        }
+        for (int jr = 0; jr < nc; jr += NR) {
+            int cols = Math.min(NR, nc - jr);
+            transposeRows(b, bOff + (j0 + jr) * ldb + p0, ldb, kc, cols, dst, jr * kc, NR, rowIdx);
+        }
+    }
+
+    /**
+     * Packs kc rows of nc contiguous columns into NR-wide panels, row by row so the source is read
+     * sequentially (the writes go to nc/NR streams inside the L2-resident pack buffer).
+     */
+    private static void copyPanels(float[] src, int s, int ld, int kc, int nc, float[] dst) {
+        int full = nc / NR * NR;
+        for (int p = 0; p < kc; p++) {
+            int row = s + p * ld;
+            int to = p * NR;
+            for (int jr = 0; jr < full; jr += NR) {
+                FloatVector.fromArray(S, src, row + jr).intoArray(dst, jr * kc + to);
+                FloatVector.fromArray(S, src, row + jr + L).intoArray(dst, jr * kc + to + L);
+            }
+        }
+        if (full < nc) {
+            copyRows(src, s + full, ld, kc, nc - full, dst, full * kc, NR);
+        }
+    }
+
+    /**
+     * {@code dst[base + p·width + jj] = src[s + p·ld + jj]} for p &lt; kc, jj &lt; cols, zeros for
+     * cols ≤ jj &lt; width: kc rows of a panel that is contiguous in the source.
+     */
+    private static void copyRows(float[] src, int s, int ld, int kc, int cols, float[] dst, int base, int width) {
+        for (int j = 0; j < width; j += L) {
+            VectorMask<Float> m = S.indexInRange(j, cols);
+            if (m.allTrue() && j + L <= width) {
+                for (int p = 0; p < kc; p++) {
+                    FloatVector.fromArray(S, src, s + p * ld + j).intoArray(dst, base + p * width + j);
+                }
+            } else {
+                VectorMask<Float> store = S.indexInRange(j, width);
+                for (int p = 0; p < kc; p++) {
+                    FloatVector.fromArray(S, src, s + p * ld + j, m).intoArray(dst, base + p * width + j, store);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code dst[base + p·width + jj] = src[s + jj·ld + p]} for p &lt; kc, jj &lt; rows, zeros for
+     * rows ≤ jj &lt; width: a panel whose source rows become packed columns, one gather per vector.
+     * {@code rowIdx} is scratch of at least L ints.
+     */
+    private static void transposeRows(float[] src, int s, int ld, int kc, int rows, float[] dst, int base, int width,
+                                      int[] rowIdx) {
+        for (int j = 0; j < width; j += L) {
+            VectorMask<Float> store = S.indexInRange(j, width);
+            if (j >= rows) {
+                FloatVector zero = FloatVector.zero(S);
+                for (int p = 0; p < kc; p++) {
+                    zero.intoArray(dst, base + p * width + j, store);
+                }
+                continue;
+            }
+            // The JDK range-checks every gather lane, masked or not: missing rows re-read row j, then are masked.
+            for (int l = 0; l < L; l++) {
+                rowIdx[l] = j + l < rows ? l * ld : 0;
+            }
+            int from = s + j * ld;
+            VectorMask<Float> m = S.indexInRange(j, rows);
+            if (m.allTrue() && j + L <= width) {
+                for (int p = 0; p < kc; p++) {
+                    FloatVector.fromArray(S, src, from + p, rowIdx, 0).intoArray(dst, base + p * width + j);
+                }
+            } else {
+                for (int p = 0; p < kc; p++) {
+                    FloatVector.fromArray(S, src, from + p, rowIdx, 0, m).intoArray(dst, base + p * width + j, store);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package dev.peft4j.kernels.opencl;
+
+/**
+ * Chooses and launches the GEMM kernels. Large products run the tiled kernel on the largest
+ * tile-multiple block of C and the direct kernel on the right and bottom edge strips, so odd sizes
+ * (vocabularies, LoRA ranks) need neither padding copies nor a slow path for the whole matrix.
+ */
+final class OpenClGemm {
+
+    /** Below this many multiply-adds the tiled kernel's fixed costs do not pay off. */
+    static final long TILED_MIN_MACS = 64L * 64 * 64;
+
+    private final OpenClKernels backend;
+    private final GemmTunables t;
+
+    OpenClGemm(OpenClKernels backend, GemmTunables tunables) {
+        this.backend = backend;
+        this.t = tunables;
+    }
+
+    GemmTunables tunables() {
+        return t;
+    }
+
+    void gemm(boolean ta, boolean tb, int m, int n, int k, float alpha,
+              OpenClBuffer a, int aOff, int lda, long strideA,
+              OpenClBuffer b, int bOff, int ldb, long strideB,
+              float beta, OpenClBuffer c, int cOff, int ldc, long strideC, int batch) {
+        validate(ta, tb, m, n, k, a, aOff, lda, strideA, b, bOff, ldb, strideB, c, cOff, ldc, strideC, batch);
+        if (m == 0 || n == 0) return;
+        boolean tiled = m >= t.mwg() && n >= t.nwg() && (long) m * n * k >= TILED_MIN_MACS;
+        if (!tiled) {
+            direct(ta, tb, 0, 0, m, n, k, alpha, a, aOff, lda, strideA, b, bOff, ldb, strideB,
+                    beta, c, cOff, ldc, strideC, batch);
+            return;
+        }
+        int m0 = m - m % t.mwg();
+        int n0 = n - n % t.nwg();
+        backend.launch("gemm_tiled_" + variant(ta, tb))
+                .i(k).f(alpha).f(beta)
+                .mem(a).i(aOff).i(lda).l(strideA)
+                .mem(b).i(bOff).i(ldb).l(strideB)
+                .mem(c).i(cOff).i(ldc).l(strideC)
+                .run(new long[]{(long) n0 / t.nwg() * t.ndimc(), (long) m0 / t.mwg() * t.mdimc(), batch},
+                        new long[]{t.ndimc(), t.mdimc(), 1});
+        if (n0 < n) {
+            direct(ta, tb, 0, n0, m, n - n0, k, alpha, a, aOff, lda, strideA, b, bOff, ldb, strideB,
+                    beta, c, cOff, ldc, strideC, batch);
+        }
+        if (m0 < m) {
+            direct(ta, tb, m0, 0, m - m0, n0, k, alpha, a, aOff, lda, strideA, b, bOff, ldb, strideB,
+                    beta, c, cOff, ldc, strideC, batch);
+        }
+    }
+
+    /** The direct kernel on the block of C starting at (row0, col0) of size rows x cols. */
+    private void direct(boolean ta, boolean tb, int row0, int col0, int rows, int cols, int k, float alpha,
+                        OpenClBuffer a, int aOff, int lda, long strideA,
+                        OpenClBuffer b, int bOff, int ldb, long strideB,
+                        float beta, OpenClBuffer c, int cOff, int ldc, long strideC, int batch) {
+        int wgd = t.wgd();
+        backend.launch("gemm_direct_" + variant(ta, tb))
+                .i(rows).i(cols).i(k).f(alpha).f(beta)
+                .mem(a).i(aOff + (ta ? row0 : row0 * lda)).i(lda).l(strideA)
+                .mem(b).i(bOff + (tb ? col0 * ldb : col0)).i(ldb).l(strideB)
+                .mem(c).i(cOff + row0 * ldc + col0).i(ldc).l(strideC)
+                .run(new long[]{(long) ceilDiv(cols, wgd) * t.ndimcd(), (long) ceilDiv(rows, wgd) * t.mdimcd(), batch},
+                        new long[]{t.ndimcd(), t.mdimcd(), 1});
+    }
+
+    private static String variant(boolean ta, boolean tb) {
+        return (ta ? "t" : "n") + (tb ? "t" : "n");
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+
+    private static void validate(boolean ta, boolean tb, int m, int n, int k,
+                                 OpenClBuffer a, int aOff, int lda, long strideA,
+                                 OpenClBuffer b, int bOff, int ldb, long strideB,
+                                 OpenClBuffer c, int cOff, int ldc, long strideC, int batch) {
+        String shape = "gemm(transA=" + ta + ", transB=" + tb + ", m=" + m + ", n=" + n + ", k=" + k
+                + ", batch=" + batch + ")";
+        if (m < 0 || n < 0 || k < 0 || batch < 1) {
+            throw new IllegalArgumentException(shape + ": sizes must be >= 0 and batch >= 1");
+        }
+        if (batch > 1 && strideC == 0 && m > 0 && n > 0) {
+            throw new IllegalArgumentException(shape + ": strideC = 0 would make batch elements overwrite one C");
+        }
+        checkMatrix(shape, "A", ta ? k : m, ta ? m : k, a, aOff, lda, strideA, batch);
+        checkMatrix(shape, "B", tb ? n : k, tb ? k : n, b, bOff, ldb, strideB, batch);
+        checkMatrix(shape, "C", m, n, c, cOff, ldc, strideC, batch);
+    }
+
+    /** A stored rows x cols matrix with row stride ld must lie inside its buffer for every batch element. */
+    private static void checkMatrix(String shape, String name, int rows, int cols, OpenClBuffer buf, int off, int ld,
+                                    long stride, int batch) {
+        if (rows == 0 || cols == 0) return;
+        if (ld < cols) {
+            throw new IllegalArgumentException(shape + ": ld" + name.toLowerCase() + "=" + ld + " < " + cols
+                    + " columns of the stored " + name + " (" + rows + "x" + cols + ")");
+        }
+        if (off < 0 || stride < 0) {
+            throw new IllegalArgumentException(shape + ": " + name + " offset and batch stride must be >= 0");
+        }
+        long end = off + (batch - 1) * stride + (long) (rows - 1) * ld + cols;
+        if (end > buf.length()) {
+            throw new IllegalArgumentException(shape + ": " + name + " (" + rows + "x" + cols + ", ld=" + ld
+                    + ", offset " + off + ", batch stride " + stride + ") needs " + end + " floats but its buffer holds "
+                    + buf.length());
+        }
+    }
+}

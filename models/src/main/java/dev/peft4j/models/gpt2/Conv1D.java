@@ -1,0 +1,67 @@
+package dev.peft4j.models.gpt2;
+
+import dev.peft4j.engine.Tensor;
+import dev.peft4j.engine.nn.Module;
+
+import java.util.Arrays;
+
+/**
+ * Hugging Face's GPT-2 {@code Conv1D}: a linear layer whose weight is stored [in, out] (the transpose of
+ * {@code nn.Linear}), kept as stored so parameter names and shapes match HF checkpoints one to one.
+ * Computes {@code x · W + b}. Adapters that wrap it need HF PEFT's {@code fan_in_fan_out = true}.
+ */
+public final class Conv1D extends Module implements dev.peft4j.engine.nn.LinearLayer {
+
+    private final int inFeatures;
+    private final int outFeatures;
+
+    /** @param weight [in, out]; @param bias [out] */
+    public Conv1D(Tensor weight, Tensor bias) {
+        if (weight.rank() != 2 || bias.rank() != 1 || bias.dim(0) != weight.dim(1)) {
+            throw new IllegalArgumentException("Conv1D: expected weight [in, out] and bias [out], got "
+                    + Arrays.toString(weight.shape()) + " and " + Arrays.toString(bias.shape()));
+        }
+        this.inFeatures = weight.dim(0);
+        this.outFeatures = weight.dim(1);
+        registerParameter("weight", weight);
+        registerParameter("bias", bias);
+    }
+
+    /** {@code x}: [..., in] -> [..., out]. */
+    @Override
+    public Tensor forward(Tensor x) {
+        if (x.rank() == 0 || x.dim(-1) != inFeatures) {
+            throw new IllegalArgumentException("Conv1D(" + inFeatures + " -> " + outFeatures + "): input "
+                    + Arrays.toString(x.shape()) + " must end in " + inFeatures);
+        }
+        return x.matmul(weight()).add(bias());
+    }
+
+    /** [in, out]. */
+    public Tensor weight() {
+        return param("weight");
+    }
+
+    public Tensor bias() {
+        return param("bias");
+    }
+
+    public int inFeatures() {
+        return inFeatures;
+    }
+
+    public int outFeatures() {
+        return outFeatures;
+    }
+
+    /** Stored [in, out]: HF PEFT's {@code fan_in_fan_out = true}. */
+    @Override
+    public boolean fanInFanOut() {
+        return true;
+    }
+
+    @Override
+    public String toString() {
+        return "Conv1D(" + inFeatures + " -> " + outFeatures + ")";
+    }
+}

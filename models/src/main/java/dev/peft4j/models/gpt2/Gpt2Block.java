@@ -1,0 +1,26 @@
+package dev.peft4j.models.gpt2;
+
+import dev.peft4j.engine.Tensor;
+import dev.peft4j.engine.nn.LayerNorm;
+import dev.peft4j.engine.nn.Module;
+
+/** One pre-LayerNorm transformer block: x + attn(ln_1(x)), then x + mlp(ln_2(x)). */
+final class Gpt2Block extends Module {
+
+    private final int index;
+
+    Gpt2Block(int index, LayerNorm ln1, Gpt2Attention attn, LayerNorm ln2, Gpt2Mlp mlp) {
+        this.index = index;
+        registerModule("ln_1", ln1);
+        registerModule("attn", attn);
+        registerModule("ln_2", ln2);
+        registerModule("mlp", mlp);
+    }
+
+    Tensor forward(Tensor x, Gpt2KvCache cache) {
+        Tensor a = child("ln_1", Module.class).forward(x);
+        x = x.add(child("attn", Gpt2Attention.class).forward(a, index, cache));
+        Tensor m = child("ln_2", Module.class).forward(x);
+        return x.add(child("mlp", Module.class).forward(m));
+    }
+}

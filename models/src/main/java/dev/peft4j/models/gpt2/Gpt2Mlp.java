@@ -1,0 +1,22 @@
+package dev.peft4j.models.gpt2;
+
+import dev.peft4j.engine.Tensor;
+import dev.peft4j.engine.nn.Dropout;
+import dev.peft4j.engine.nn.Module;
+
+/** GPT-2's MLP: {@code c_fc} (C -> inner), tanh GELU, {@code c_proj} (inner -> C), dropout. */
+final class Gpt2Mlp extends Module {
+
+    Gpt2Mlp(Conv1D cFc, Conv1D cProj, float residPdrop, long seed) {
+        registerModule("c_fc", cFc);
+        registerModule("c_proj", cProj);
+        registerModule("dropout", new Dropout(residPdrop, seed));
+    }
+
+    @Override
+    public Tensor forward(Tensor x) {
+        Tensor h = child("c_fc", Module.class).forward(x).gelu();
+        h = child("c_proj", Module.class).forward(h);
+        return child("dropout", Dropout.class).forward(h);
+    }
+}

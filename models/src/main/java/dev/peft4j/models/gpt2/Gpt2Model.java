@@ -1,0 +1,220 @@
+package dev.peft4j.models.gpt2;
+
+import dev.peft4j.engine.Functional;
+import dev.peft4j.engine.Rng;
+import dev.peft4j.engine.Tensor;
+import dev.peft4j.engine.io.HostTensor;
+import dev.peft4j.engine.nn.Dropout;
+import dev.peft4j.engine.nn.Embedding;
+import dev.peft4j.engine.nn.LayerNorm;
+import dev.peft4j.engine.nn.Linear;
+import dev.peft4j.engine.nn.Module;
+import dev.peft4j.engine.nn.ModuleList;
+import dev.peft4j.kernels.Kernels;
+import dev.peft4j.models.generate.CausalLanguageModel;
+import dev.peft4j.models.generate.KvCache;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * GPT-2 (Hugging Face {@code GPT2LMHeadModel}) with HF's parameter names: {@code wte}, {@code wpe},
+ * {@code h.N.ln_1 / attn.c_attn / attn.c_proj / ln_2 / mlp.c_fc / mlp.c_proj}, {@code ln_f}, and
+ * {@code lm_head.weight} only when the head is not tied to {@code wte}. Dropout acts only in training
+ * mode ({@link #train}); the model starts in eval mode.
+ */
+public final class Gpt2Model extends Module implements CausalLanguageModel {
+
+    /** HF's label that excludes a position from the loss. */
+    public static final int IGNORE_INDEX = -100;
+
+    private final Gpt2Config config;
+    private String checkpointPrefix = "";
+
+    /**
+     * A freshly initialised model, as HF's {@code _init_weights}: N(0, 0.02), c_proj scaled by 1/√(2·n_layer),
+     * zero biases, unit LayerNorm gains; {@code rng} also seeds the dropout masks.
+     */
+    public Gpt2Model(Gpt2Config config, Kernels kernels, Rng rng) {
+        this.config = config;
+        // A model about to be loaded (rng == null) still needs distinct dropout seeds per module.
+        Rng seeds = rng != null ? rng : new Rng(0x6A09E667F3BCC908L);
+        int d = config.nEmbd();
+        float std = 0.02f;
+        float projStd = (float) (std / Math.sqrt(2.0 * config.nLayer()));
+        registerModule("wte", new Embedding(normal(kernels, rng, std, config.vocabSize(), d)));
+        registerModule("wpe", new Embedding(normal(kernels, rng, std, config.nPositions(), d)));
+        registerModule("drop", new Dropout(config.embdPdrop(), seeds.nextLong()));
+        ModuleList h = registerModule("h", new ModuleList());
+        for (int i = 0; i < config.nLayer(); i++) {
+            Gpt2Attention attn = new Gpt2Attention(
+                    conv(kernels, rng, d, 3 * d, std), conv(kernels, rng, d, d, projStd), config.nHead(),
+                    config.attnPdrop(), config.residPdrop(), seeds.nextLong());
+            Gpt2Mlp mlp = new Gpt2Mlp(conv(kernels, rng, d, config.nInner(), std),
+                    conv(kernels, rng, config.nInner(), d, projStd), config.residPdrop(), seeds.nextLong());
+            h.add(new Gpt2Block(i, layerNorm(kernels, config), attn, layerNorm(kernels, config), mlp));
+        }
+        registerModule("ln_f", layerNorm(kernels, config));
+        if (!config.tieWordEmbeddings()) {
+            registerModule("lm_head", new Linear(normal(kernels, rng, std, config.vocabSize(), d), null));
+        }
+        eval();
+    }
+
+    /** Loads {@code config.json} and the weights of a HF GPT-2 checkpoint directory (see {@link Gpt2Checkpoint}). */
+    public static Gpt2Model fromPretrained(Path dir, Kernels kernels) throws IOException {
+        Gpt2Config config = Gpt2Checkpoint.readConfig(dir);
+        Gpt2Model model = new Gpt2Model(config, kernels, null); // zeros: every value is overwritten below
+        Map<String, Tensor> params = model.namedParameters();
+        model.checkpointPrefix = Gpt2Checkpoint.readWeights(dir, config,
+                (name, t) -> params.get(name).copyFrom(t.data()));
+        return model;
+    }
+
+    /** Writes {@code config.json} and {@code model.safetensors}, with the key prefix this model was loaded with. */
+    public void save(Path dir) throws IOException {
+        List<HostTensor> tensors = new ArrayList<>();
+        for (Map.Entry<String, Tensor> e : namedParameters().entrySet()) {
+            tensors.add(new HostTensor(e.getKey(), e.getValue().shape(), e.getValue().toArray()));
+        }
+        Gpt2Checkpoint.write(dir, config, tensors, checkpointPrefix);
+    }
+
+    public Gpt2Config config() {
+        return config;
+    }
+
+    /** "" or "transformer.": the key spelling of the checkpoint this model came from, kept on save. */
+    public String checkpointPrefix() {
+        return checkpointPrefix;
+    }
+
+    public void checkpointPrefix(String prefix) {
+        if (!prefix.isEmpty() && !prefix.equals(Gpt2Checkpoint.PREFIX)) {
+            throw new IllegalArgumentException("checkpoint prefix must be \"\" or \"" + Gpt2Checkpoint.PREFIX
+                    + "\", found \"" + prefix + "\"");
+        }
+        checkpointPrefix = prefix;
+    }
+
+    /** Logits [batch, seq, vocab] for row-major token ids [batch, seq]. */
+    public Tensor forward(int[] ids, int batch, int seq) {
+        return forward(ids, batch, seq, null);
+    }
+
+    @Override
+    public Tensor forward(int[] ids, int batch, int seq, KvCache cache) {
+        Tensor h = hiddenStates(ids, batch, seq, cache == null ? null : gpt2Cache(cache, batch));
+        return config.tieWordEmbeddings()
+                ? Functional.linear(h, child("wte", Embedding.class).weight(), null)
+                : child("lm_head", Module.class).forward(h);
+    }
+
+    /** The final hidden states [batch, seq, n_embd], after {@code ln_f}. */
+    public Tensor hiddenStates(int[] ids, int batch, int seq, Gpt2KvCache cache) {
+        checkIds(ids, batch, seq);
+        int past = cache == null ? 0 : cache.length();
+        if (past + seq > config.nPositions()) {
+            throw new IllegalArgumentException("GPT-2: " + past + " cached + " + seq + " new positions exceed n_positions "
+                    + config.nPositions());
+        }
+        int[] positions = new int[seq];
+        for (int t = 0; t < seq; t++) {
+            positions[t] = past + t;
+        }
+        Tensor x = child("wte", Embedding.class).forward(ids, batch, seq)
+                .add(child("wpe", Embedding.class).forward(positions, seq));
+        x = child("drop", Module.class).forward(x);
+        for (Module block : child("h", ModuleList.class)) {
+            x = ((Gpt2Block) block).forward(x, cache);
+        }
+        if (cache != null) {
+            cache.advance(seq);
+        }
+        return child("ln_f", Module.class).forward(x);
+    }
+
+    /** Mean causal-LM loss of {@code labels} [batch, seq] (shifted inside, {@link #IGNORE_INDEX} skipped). */
+    public Tensor loss(int[] ids, int[] labels, int batch, int seq) {
+        return causalLmLoss(forward(ids, batch, seq), labels);
+    }
+
+    /**
+     * Hugging Face's causal-LM loss: position t is scored against {@code labels[t + 1]}, positions labelled
+     * {@link #IGNORE_INDEX} are skipped, and the mean runs over the counted positions.
+     *
+     * @param logits [batch, seq, vocab]
+     * @param labels [batch, seq], row-major
+     */
+    public static Tensor causalLmLoss(Tensor logits, int[] labels) {
+        int batch = logits.dim(0);
+        int seq = logits.dim(1);
+        int vocab = logits.dim(2);
+        if (labels.length != batch * seq) {
+            throw new IllegalArgumentException("causal-LM loss: " + labels.length + " labels for logits "
+                    + Arrays.toString(logits.shape()));
+        }
+        if (seq < 2) {
+            throw new IllegalArgumentException("causal-LM loss needs at least 2 positions, got " + seq);
+        }
+        int[] targets = new int[batch * (seq - 1)];
+        for (int b = 0; b < batch; b++) {
+            System.arraycopy(labels, b * seq + 1, targets, b * (seq - 1), seq - 1);
+        }
+        Tensor shifted = logits.slice(1, 0, seq - 1).reshape(batch * (seq - 1), vocab);
+        return Functional.crossEntropy(shifted, targets, IGNORE_INDEX);
+    }
+
+    @Override
+    public Gpt2KvCache newKvCache(int batch) {
+        return new Gpt2KvCache(config.nLayer(), batch, config.nPositions());
+    }
+
+    @Override
+    public int maxPositions() {
+        return config.nPositions();
+    }
+
+    private Gpt2KvCache gpt2Cache(KvCache cache, int batch) {
+        if (!(cache instanceof Gpt2KvCache c)) {
+            throw new IllegalArgumentException("GPT-2 needs a cache from its own newKvCache(), got "
+                    + cache.getClass().getSimpleName());
+        }
+        if (c.batch() != batch) {
+            throw new IllegalArgumentException("KV cache was made for batch " + c.batch() + ", forward has " + batch);
+        }
+        return c;
+    }
+
+    private void checkIds(int[] ids, int batch, int seq) {
+        if (batch <= 0 || seq <= 0 || ids.length != batch * seq) {
+            throw new IllegalArgumentException("GPT-2: " + ids.length + " token ids for batch " + batch + " x seq "
+                    + seq);
+        }
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= config.vocabSize()) {
+                throw new IllegalArgumentException("GPT-2: token id " + ids[i] + " at index " + i
+                        + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+            }
+        }
+    }
+
+    private static Tensor normal(Kernels k, Rng rng, float std, int... shape) {
+        if (rng == null) {
+            return Tensor.zeros(k, shape);
+        }
+        return Tensor.of(k, rng.normal(shape[0] * (shape.length > 1 ? shape[1] : 1), 0, std), shape);
+    }
+
+    private static Conv1D conv(Kernels k, Rng rng, int in, int out, float std) {
+        return new Conv1D(normal(k, rng, std, in, out), Tensor.zeros(k, out));
+    }
+
+    private static LayerNorm layerNorm(Kernels k, Gpt2Config c) {
+        return new LayerNorm(k, c.nEmbd(), c.layerNormEpsilon());
+    }
+}

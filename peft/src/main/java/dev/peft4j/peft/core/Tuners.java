@@ -1,0 +1,35 @@
+package dev.peft4j.peft.core;
+
+import dev.peft4j.peft.lora.LoraTuner;
+import dev.peft4j.peft.vera.VeraTuner;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** The known adapter methods by {@code peft_type}. */
+public final class Tuners {
+
+    private static final Map<String, Tuner> BY_TYPE = new ConcurrentHashMap<>();
+
+    static {
+        register(new LoraTuner());
+        register(new VeraTuner());
+    }
+
+    private Tuners() {
+    }
+
+    public static void register(Tuner tuner) {
+        BY_TYPE.put(tuner.peftType(), tuner);
+    }
+
+    /** The tuner for {@code peftType}; an unknown type is an error listing the known ones. */
+    public static Tuner forType(String peftType, String source) {
+        Tuner t = BY_TYPE.get(peftType);
+        if (t == null) {
+            throw new IllegalArgumentException(source + ": peft_type \"" + peftType + "\" is not supported here"
+                    + " (supported: " + BY_TYPE.keySet() + ")");
+        }
+        return t;
+    }
+}

@@ -1,0 +1,434 @@
+package dev.peft4j.peft.lora;
+
+import dev.peft4j.engine.Functional;
+import dev.peft4j.engine.Rng;
+import dev.peft4j.engine.Tensor;
+import dev.peft4j.engine.nn.Dropout;
+import dev.peft4j.engine.nn.LinearLayer;
+import dev.peft4j.engine.nn.Module;
+import dev.peft4j.kernels.Kernels;
+import dev.peft4j.peft.core.AdapterConfig;
+import dev.peft4j.peft.core.AdapterLayer;
+import dev.peft4j.peft.core.InjectionContext;
+import dev.peft4j.peft.core.LinearLayers;
+import dev.peft4j.peft.core.ModuleDict;
+import dev.peft4j.peft.core.WeightHolder;
+import dev.peft4j.peft.core.WeightMath;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A linear layer with LoRA adapters, HF PEFT's {@code lora.Linear}: {@code y = base(x) + s·B·A·dropout(x)}
+ * with A [r, in], B [out, r] and s = alpha/r (alpha/√r with rsLoRA), whatever the base weight's storage
+ * (fan_in_fan_out only matters when merging). With DoRA the output is rescaled per row by
+ * {@code m / ‖W + s·B·A‖} (norm detached), as HF's {@code DoraLinearLayer}.
+ *
+ * <p>Parameter names follow HF: {@code base_layer.weight}, {@code lora_A.<adapter>.weight},
+ * {@code lora_B.<adapter>.weight}, {@code lora_magnitude_vector.<adapter>.weight}.
+ */
+public final class LoraLayer extends Module implements AdapterLayer {
+
+    private static final String DICT_A = "lora_A";
+    private static final String DICT_B = "lora_B";
+    private static final String DICT_MAGNITUDE = "lora_magnitude_vector";
+    private static final String DICT_DROPOUT = "lora_dropout";
+
+    private final Module baseModule;
+    private final LinearLayer base;
+    private final String path;
+    private final Map<String, LoraAdapter> adapters = new LinkedHashMap<>();
+    private final List<String> merged = new ArrayList<>();
+    private String active;
+    private boolean enabled = true;
+    private double[] baseNormsSquared; // DoRA's cache of ‖w_o‖²; dropped whenever the base weight changes
+    private boolean freezeDoraNorms;
+    private final Map<String, float[]> frozenDoraNorms = new LinkedHashMap<>();
+
+    public LoraLayer(Module base, String path) {
+        this.baseModule = base;
+        this.base = LinearLayers.of(base, path);
+        this.path = path;
+        registerModule("base_layer", base);
+        registerModule(DICT_DROPOUT, new ModuleDict<Dropout>());
+        registerModule(DICT_A, new ModuleDict<WeightHolder>());
+        registerModule(DICT_B, new ModuleDict<WeightHolder>());
+    }
+
+    @Override
+    public Module baseLayer() {
+        return baseModule;
+    }
+
+    /** The wrapped layer's linear view. */
+    public LinearLayer linear() {
+        return base;
+    }
+
+    @Override
+    public Set<String> adapters() {
+        return Set.copyOf(adapters.keySet());
+    }
+
+    @SuppressWarnings("unchecked")
+    private <M extends Module> ModuleDict<M> dict(String name) {
+        return child(name, ModuleDict.class);
+    }
+
+    @Override
+    public void addAdapter(String name, AdapterConfig config, InjectionContext context) {
+        if (!(config instanceof LoraConfig c)) {
+            throw new IllegalArgumentException("LoRA layer \"" + path + "\": config is " + config.peftType());
+        }
+        if (adapters.containsKey(name)) {
+            throw new IllegalArgumentException("LoRA layer \"" + path + "\" already has adapter \"" + name + "\"");
+        }
+        if (c.useDora() && c.isPissa()) {
+            throw new IllegalArgumentException("LoRA layer \"" + path + "\": DoRA with PiSSA init is not supported");
+        }
+        int in = base.inFeatures();
+        int out = base.outFeatures();
+        int r = c.r();
+        double scaling = c.scaling();
+        Rng rng = context.rng();
+        Kernels k = context.kernels();
+        float[] a;
+        float[] b;
+        Object init = c.initLoraWeights();
+        if (c.isPissa()) {
+            PissaInit.Factors f = PissaInit.compute(base, r, scaling, path);
+            a = f.a();
+            b = f.b();
+        } else if ("gaussian".equals(init)) {
+            a = rng.normal(r * in, 0, 1.0 / r);
+            b = new float[out * r];
+        } else {
+            // nn.Linear's own init for lora_A (kaiming_uniform, a=√5); B zero unless init is false.
+            a = rng.kaimingUniform(in, Math.sqrt(5), r * in);
+            b = Boolean.FALSE.equals(init) ? rng.kaimingUniform(r, Math.sqrt(5), out * r) : new float[out * r];
+        }
+        Tensor ta = Tensor.of(k, a, r, in);
+        Tensor tb = Tensor.of(k, b, out, r);
+        Dropout dropout = new Dropout(c.loraDropout(), rng.nextLong());
+        dropout.train(isTraining());
+        this.<Dropout>dict(DICT_DROPOUT).put(name, dropout);
+        this.<WeightHolder>dict(DICT_A).put(name, new WeightHolder(ta));
+        this.<WeightHolder>dict(DICT_B).put(name, new WeightHolder(tb));
+        Tensor magnitude = null;
+        if (c.useDora()) {
+            // HF initialises m to ‖W + s·B·A‖ so the adapted layer starts equal to the base.
+            magnitude = Tensor.of(k, DoraNorm.rowNorms(base, normsSquared(), ta, tb, scaling), out);
+            if (!hasChild(DICT_MAGNITUDE)) {
+                registerModule(DICT_MAGNITUDE, new ModuleDict<WeightHolder>());
+            }
+            this.<WeightHolder>dict(DICT_MAGNITUDE).put(name, new WeightHolder(magnitude));
+        }
+        LoraAdapter adapter = new LoraAdapter(r, scaling, c.useDora(), c.trainLoraA(), dropout, ta, tb, magnitude);
+        if (c.isPissa()) {
+            WeightMath.add(base, WeightMath.lowRank(b, a, out, r, in, scaling), -1);
+            adapter.baseOffsets.add(new LoraAdapter.BaseOffset(a.clone(), b.clone(), r, -1));
+            baseNormsSquared = null;
+        }
+        adapters.put(name, adapter);
+    }
+
+    private boolean hasChild(String name) {
+        return namedModules().containsKey(name);
+    }
+
+    @Override
+    public void deleteAdapter(String name) {
+        adapter(name);
+        if (merged.contains(name)) {
+            throw new IllegalStateException("LoRA layer \"" + path + "\": adapter \"" + name + "\" is merged; unmerge first");
+        }
+        replaceModule(DICT_A, this.<WeightHolder>dict(DICT_A).without(name));
+        replaceModule(DICT_B, this.<WeightHolder>dict(DICT_B).without(name));
+        replaceModule(DICT_DROPOUT, this.<Dropout>dict(DICT_DROPOUT).without(name));
+        if (hasChild(DICT_MAGNITUDE) && this.<WeightHolder>dict(DICT_MAGNITUDE).contains(name)) {
+            replaceModule(DICT_MAGNITUDE, this.<WeightHolder>dict(DICT_MAGNITUDE).without(name));
+        }
+        LoraAdapter removed = adapters.remove(name);
+        undoBaseOffsets(removed);
+        if (name.equals(active)) {
+            active = null;
+        }
+    }
+
+    @Override
+    public void setActive(String name) {
+        if (name != null) {
+            adapter(name);
+        }
+        active = name;
+    }
+
+    @Override
+    public void setEnabled(boolean on) {
+        enabled = on;
+    }
+
+    LoraAdapter adapter(String name) {
+        LoraAdapter a = adapters.get(name);
+        if (a == null) {
+            throw new IllegalArgumentException("LoRA layer \"" + path + "\" has no adapter \"" + name
+                    + "\" (adapters: " + adapters.keySet() + ")");
+        }
+        return a;
+    }
+
+    @Override
+    public List<Tensor> trainableTensors(String name) {
+        LoraAdapter a = adapter(name);
+        List<Tensor> out = new ArrayList<>();
+        if (a.trainA) {
+            out.add(a.a);
+        }
+        out.add(a.b);
+        if (a.magnitude != null) {
+            out.add(a.magnitude);
+        }
+        return out;
+    }
+
+    public Tensor loraA(String name) {
+        return adapter(name).a;
+    }
+
+    public Tensor loraB(String name) {
+        return adapter(name).b;
+    }
+
+    /** DoRA's magnitude vector m [out], or null when the adapter does not use DoRA. */
+    public Tensor magnitude(String name) {
+        return adapter(name).magnitude;
+    }
+
+    public double scaling(String name) {
+        return adapter(name).scaling;
+    }
+
+    /** The rank the saved form of {@code name} has: r plus the ranks of its base offsets. */
+    int savedRank(String name) {
+        LoraAdapter a = adapter(name);
+        int r = a.r;
+        for (LoraAdapter.BaseOffset o : a.baseOffsets) {
+            r += o.rank();
+        }
+        return r;
+    }
+
+    @Override
+    public Map<String, Tensor> savedTensors(String name) {
+        LoraAdapter a = adapter(name);
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        if (a.baseOffsets.isEmpty()) {
+            out.put("lora_A.weight", a.a);
+            out.put("lora_B.weight", a.b);
+        } else {
+            // Against the original weight the adapter is s·[B, c₁B₁, ...]·[A; A₁; ...] (HF's PiSSA conversion).
+            int in = base.inFeatures();
+            int out2 = base.outFeatures();
+            int rank = savedRank(name);
+            float[] ca = new float[rank * in];
+            float[] cb = new float[out2 * rank];
+            float[] a0 = a.a.toArray();
+            float[] b0 = a.b.toArray();
+            System.arraycopy(a0, 0, ca, 0, a0.length);
+            int col = 0;
+            col = putColumns(cb, b0, out2, a.r, rank, col, 1);
+            int row = a.r;
+            for (LoraAdapter.BaseOffset o : a.baseOffsets) {
+                System.arraycopy(o.a(), 0, ca, row * in, o.a().length);
+                row += o.rank();
+                col = putColumns(cb, o.b(), out2, o.rank(), rank, col, o.coefficient());
+            }
+            Kernels k = a.a.kernels();
+            out.put("lora_A.weight", Tensor.of(k, ca, rank, in));
+            out.put("lora_B.weight", Tensor.of(k, cb, out2, rank));
+        }
+        if (a.magnitude != null) {
+            out.put("lora_magnitude_vector", a.magnitude); // HF saves it without ".weight"
+        }
+        return out;
+    }
+
+    private static int putColumns(float[] dst, float[] src, int rows, int srcCols, int dstCols, int at, double sign) {
+        for (int o = 0; o < rows; o++) {
+            for (int k = 0; k < srcCols; k++) {
+                dst[o * dstCols + at + k] = (float) (sign * src[o * srcCols + k]);
+            }
+        }
+        return at + srcCols;
+    }
+
+    // ------------------------------------------------------------------ forward
+
+    @Override
+    public Tensor forward(Tensor x) {
+        Tensor result = baseModule.forward(x);
+        if (!enabled || active == null || !merged.isEmpty()) {
+            return result;
+        }
+        LoraAdapter a = adapters.get(active);
+        Tensor xd = a.dropout.forward(x);
+        Tensor lora = Functional.linear(Functional.linear(xd, a.a, null), a.b, null);
+        if (!a.useDora) {
+            return result.add(lora.mul((float) a.scaling));
+        }
+        // DoRA (HF DoraLinearLayer.forward): result + (m/‖W+sBA‖ - 1)·(x̃ W ᵀ) + (m/‖W+sBA‖)·s·B A x̃.
+        Tensor norm = Tensor.of(x.kernels(), doraNorm(a), base.outFeatures());
+        Tensor scale = a.magnitude.div(norm);
+        Tensor baseNoBias;
+        if (xd == x) {
+            baseNoBias = base.bias() == null ? result : result.sub(base.bias());
+        } else {
+            baseNoBias = Functional.linear(xd, LinearLayers.weightOutIn(base), null);
+        }
+        return result.add(baseNoBias.mul(scale.add(-1f))).add(lora.mul(scale).mul((float) a.scaling));
+    }
+
+    private float[] doraNorm(LoraAdapter a) {
+        if (freezeDoraNorms) {
+            return frozenDoraNorms.computeIfAbsent(active,
+                    n -> DoraNorm.rowNorms(base, normsSquared(), a.a, a.b, a.scaling));
+        }
+        return DoraNorm.rowNorms(base, normsSquared(), a.a, a.b, a.scaling);
+    }
+
+    private double[] normsSquared() {
+        if (baseNormsSquared == null) {
+            baseNormsSquared = DoraNorm.baseRowNormsSquared(base);
+        }
+        return baseNormsSquared;
+    }
+
+    /**
+     * Holds DoRA's (already detached) norm at its current value on later forwards, so a finite-difference
+     * test can differentiate exactly the function autograd differentiates. Off again with false.
+     */
+    public void freezeDoraNorms(boolean on) {
+        freezeDoraNorms = on;
+        frozenDoraNorms.clear();
+    }
+
+    // ------------------------------------------------------------------ merge
+
+    /** ΔW = s·B·A as [out, in], float64. */
+    double[] deltaWeight(String name) {
+        LoraAdapter a = adapter(name);
+        return WeightMath.lowRank(a.b.toArray(), a.a.toArray(), base.outFeatures(), a.r, base.inFeatures(), a.scaling);
+    }
+
+    @Override
+    public void merge(String name) {
+        LoraAdapter a = adapter(name);
+        if (merged.contains(name)) {
+            throw new IllegalStateException("LoRA layer \"" + path + "\": adapter \"" + name + "\" is already merged");
+        }
+        double[] delta = deltaWeight(name);
+        if (!a.useDora) {
+            WeightMath.add(base, delta, 1);
+        } else {
+            // HF: W' = (m / ‖W + ΔW‖) ⊙ (W + ΔW), row-wise in [out, in]; the norm is kept for unmerge.
+            int out = base.outFeatures();
+            int in = base.inFeatures();
+            double[] w = WeightMath.readOutIn(base);
+            for (int j = 0; j < w.length; j++) {
+                w[j] += delta[j];
+            }
+            double[] norms = WeightMath.rowNorms(w, out, in);
+            float[] m = a.magnitude.toArray();
+            a.mergedDoraNorm = new float[out];
+            for (int o = 0; o < out; o++) {
+                a.mergedDoraNorm[o] = (float) norms[o];
+                double factor = m[o] / norms[o];
+                for (int i = 0; i < in; i++) {
+                    w[o * in + i] *= factor;
+                }
+            }
+            WeightMath.writeOutIn(base, w);
+        }
+        baseNormsSquared = null;
+        merged.add(name);
+    }
+
+    @Override
+    public void unmerge() {
+        while (!merged.isEmpty()) {
+            String name = merged.removeLast();
+            LoraAdapter a = adapters.get(name);
+            double[] delta = deltaWeight(name);
+            if (!a.useDora) {
+                WeightMath.add(base, delta, -1);
+            } else {
+                int out = base.outFeatures();
+                int in = base.inFeatures();
+                double[] w = WeightMath.readOutIn(base);
+                float[] m = a.magnitude.toArray();
+                for (int o = 0; o < out; o++) {
+                    double factor = m[o] / (double) a.mergedDoraNorm[o];
+                    for (int i = 0; i < in; i++) {
+                        w[o * in + i] = w[o * in + i] / factor - delta[o * in + i];
+                    }
+                }
+                WeightMath.writeOutIn(base, w);
+            }
+            baseNormsSquared = null;
+        }
+    }
+
+    @Override
+    public List<String> mergedAdapters() {
+        return List.copyOf(merged);
+    }
+
+    // ------------------------------------------------------------------ base offsets (PiSSA, Chain of LoRA)
+
+    /**
+     * Chain of LoRA's restart: folds adapter {@code name}'s current s·B·A into the base weight for good,
+     * remembers it as a link (so the saved adapter still describes the whole chain), and starts A and B
+     * afresh (A Kaiming-uniform, B zero) so the next link begins at zero.
+     */
+    public void foldAndRestart(String name, Rng rng) {
+        LoraAdapter a = adapter(name);
+        if (!merged.isEmpty()) {
+            throw new IllegalStateException("LoRA layer \"" + path + "\": cannot restart a chain while merged");
+        }
+        if (a.useDora) {
+            throw new IllegalStateException("LoRA layer \"" + path + "\": Chain of LoRA with DoRA is not supported");
+        }
+        float[] av = a.a.toArray();
+        float[] bv = a.b.toArray();
+        WeightMath.add(base, WeightMath.lowRank(bv, av, base.outFeatures(), a.r, base.inFeatures(), a.scaling), 1);
+        a.baseOffsets.add(new LoraAdapter.BaseOffset(av, bv, a.r, 1));
+        baseNormsSquared = null;
+        a.a.copyFrom(rng.kaimingUniform(base.inFeatures(), Math.sqrt(5), a.r * base.inFeatures()));
+        a.b.fill(0f);
+    }
+
+    @Override
+    public void restoreBase() {
+        for (LoraAdapter a : adapters.values()) {
+            undoBaseOffsets(a);
+        }
+    }
+
+    private void undoBaseOffsets(LoraAdapter a) {
+        for (int i = a.baseOffsets.size() - 1; i >= 0; i--) {
+            LoraAdapter.BaseOffset o = a.baseOffsets.get(i);
+            double[] d = WeightMath.lowRank(o.b(), o.a(), base.outFeatures(), o.rank(), base.inFeatures(), a.scaling);
+            WeightMath.add(base, d, -o.coefficient());
+        }
+        a.baseOffsets.clear();
+        baseNormsSquared = null;
+    }
+
+    @Override
+    public String toString() {
+        return "LoraLayer(" + baseModule + ", adapters " + adapters.keySet() + ")";
+    }
+}
