@@ -12,7 +12,7 @@ import java.util.Arrays;
  * as they are). Default init is nn.Linear's: kaiming_uniform(a=√5) for the weight, which is
  * uniform(±1/√in), and uniform(±1/√in) for the bias.
  */
-public class Linear extends Module {
+public class Linear extends Module implements LinearLayer {
 
     private final int inFeatures;
     private final int outFeatures;
@@ -74,6 +74,12 @@ public class Linear extends Module {
 
     public int outFeatures() {
         return outFeatures;
+    }
+
+    /** nn.Linear stores its weight [out, in]. */
+    @Override
+    public boolean fanInFanOut() {
+        return false;
     }
 
     @Override

@@ -21,11 +21,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class CpuGemm {
 
     /** k slice: a KC×NR packed B micro-panel (32 KiB at NR = 32) stays in the 48 KiB L1. */
-    static final int KC = Integer.getInteger("gemm.kc", 256);
+    static final int KC = 256;
     /** Rows of op(A) packed at once: MC×KC floats (192 KiB) stay in L2 while B micro-panels stream past. */
-    static final int MC = Integer.getInteger("gemm.mcb", 16) * MR;
+    static final int MC = 16 * MR;
     /** Columns of op(B) packed at once: KC×NC floats (2 MiB) are reused by every MC block of A. */
-    static final int NC = Integer.getInteger("gemm.ncb", 64) * NR;
+    static final int NC = 64 * NR;
     /** Row split of a tall C: parts of this many rows repack B rarely yet still balance a busy machine. */
     static final int ROWS_PER_PART = 8 * MC;
     /** Below this many multiply-adds (batch·m·n·k) forking costs more than it saves. */

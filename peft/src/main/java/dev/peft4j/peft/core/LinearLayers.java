@@ -1,7 +1,6 @@
 package dev.peft4j.peft.core;
 
 import dev.peft4j.engine.Tensor;
-import dev.peft4j.engine.nn.Linear;
 import dev.peft4j.engine.nn.LinearLayer;
 import dev.peft4j.engine.nn.Module;
 
@@ -13,41 +12,13 @@ public final class LinearLayers {
 
     /** Whether an adapter of the LoRA family can wrap {@code m}. */
     public static boolean isLinear(Module m) {
-        return m instanceof LinearLayer || m instanceof Linear;
+        return m instanceof LinearLayer;
     }
 
     /** The layer view of {@code m}; {@code path} names it in the error when it is not linear. */
     public static LinearLayer of(Module m, String path) {
         if (m instanceof LinearLayer l) {
             return l;
-        }
-        if (m instanceof Linear l) {
-            // engine's nn.Linear predates LinearLayer; view it (weight [out, in]).
-            return new LinearLayer() {
-                public int inFeatures() {
-                    return l.inFeatures();
-                }
-
-                public int outFeatures() {
-                    return l.outFeatures();
-                }
-
-                public Tensor weight() {
-                    return l.weight();
-                }
-
-                public Tensor bias() {
-                    return l.bias();
-                }
-
-                public boolean fanInFanOut() {
-                    return false;
-                }
-
-                public Tensor forward(Tensor x) {
-                    return l.forward(x);
-                }
-            };
         }
         throw new IllegalArgumentException("module \"" + path + "\" is a " + m.getClass().getSimpleName()
                 + ", not a linear layer (nn.Linear or a LinearLayer such as GPT-2's Conv1D); it cannot be targeted");

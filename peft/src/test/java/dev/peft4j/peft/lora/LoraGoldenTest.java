@@ -88,12 +88,14 @@ class LoraGoldenTest {
     void lossAndEveryLoraGradientMatchPyTorch() {
         Tensor loss = loss();
         double lossDiff = Math.abs(loss.item() - golden.get("loss").data()[0]);
+        System.out.printf("LoRA golden: loss diff %.3g%n", lossDiff);
         assertTrue(lossDiff < 2e-5, "loss differs by " + lossDiff);
         loss.backward();
         Map<String, Tensor> tensors = adapterTensors();
         assertEquals(4, tensors.size());
         for (var e : tensors.entrySet()) {
             double d = maxDiff("grad." + e.getKey(), e.getValue().grad().toArray());
+            System.out.printf("LoRA golden: grad %s max diff %.3g%n", e.getKey(), d);
             assertTrue(d < 2e-5, "grad of " + e.getKey() + " differs by " + d);
         }
     }
@@ -105,6 +107,7 @@ class LoraGoldenTest {
             String w = "h." + i + ".attn.c_attn.weight";
             float[] merged = model.namedParameters().get("h." + i + ".attn.c_attn.base_layer.weight").toArray();
             double d = maxDiff("merged." + w, merged);
+            System.out.printf("LoRA golden: merged %s max diff %.3g%n", w, d);
             assertTrue(d < 1e-6, w + " merged differs by " + d);
         }
         float[] mergedLoss = {loss().item()};
@@ -119,6 +122,7 @@ class LoraGoldenTest {
         sgd.step();
         for (var e : adapterTensors().entrySet()) {
             double d = maxDiff("sgd." + e.getKey(), e.getValue().toArray());
+            System.out.printf("LoRA golden: SGD %s max diff %.3g%n", e.getKey(), d);
             assertTrue(d < 1e-5, "after SGD " + e.getKey() + " differs by " + d);
         }
     }
@@ -132,6 +136,7 @@ class LoraGoldenTest {
         for (var e : adapterTensors().entrySet()) {
             // AdamW's first step moves each entry by about lr·sign(g): any sign or moment error shows at 1e-2.
             double d = maxDiff("adamw." + e.getKey(), e.getValue().toArray());
+            System.out.printf("LoRA golden: AdamW %s max diff %.3g%n", e.getKey(), d);
             assertTrue(d < 1e-5, "after AdamW " + e.getKey() + " differs by " + d);
         }
     }
