@@ -168,6 +168,30 @@ public interface Kernels extends AutoCloseable {
                               int rows, int vocab, Buffer dLoss, int dLossOff, float scale,
                               Buffer dlogits, int dlogitsOff);
 
+    // ---------------------------------------------------------------- attention
+
+    /**
+     * Fused attention, never materialising a tq×tk score matrix: for every head b &lt; bh and query i,
+     * {@code out[b, i] = sum_j softmax_j(scale · q[b, i]·k[b, j]) · v[b, j]} and
+     * {@code lse[b, i] = log sum_j exp(scale · q[b, i]·k[b, j])} (kept for the backward). q is [bh, tq, d],
+     * k [bh, tk, d], v [bh, tk, dv], out [bh, tq, dv], lse [bh, tq], all contiguous at their offsets. With
+     * {@code causal} (which needs tk &gt;= tq), query i sees only keys {@code j <= i + (tk - tq)}: the mask
+     * with a cached prefix. A query with no keys (tk = 0) gets out = 0 and lse = -inf. out and lse are
+     * overwritten.
+     */
+    void attention(Buffer q, int qOff, Buffer k, int kOff, Buffer v, int vOff, int bh, int tq, int tk, int d, int dv,
+                   float scale, boolean causal, Buffer out, int outOff, Buffer lse, int lseOff);
+
+    /**
+     * Gradients of {@link #attention} from its inputs, its out and lse and {@code dOut} [bh, tq, dv],
+     * recomputing the probabilities tile by tile. dq [bh, tq, d], dk [bh, tk, d] and dvOut [bh, tk, dv]
+     * accumulate; each may be null. Deterministic: the same inputs give the same bits on every run.
+     */
+    void attentionBackward(Buffer q, int qOff, Buffer k, int kOff, Buffer v, int vOff, Buffer out, int outOff,
+                           Buffer lse, int lseOff, Buffer dOut, int dOutOff, int bh, int tq, int tk, int d, int dv,
+                           float scale, boolean causal, Buffer dq, int dqOff, Buffer dk, int dkOff,
+                           Buffer dvOut, int dvOutOff);
+
     // ---------------------------------------------------------------- normalisation
 
     /**

@@ -31,6 +31,9 @@ public final class SafetensorsReader implements AutoCloseable {
     /** The Rust reference refuses headers above 100 MB; a larger length means a corrupt file. */
     static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
 
+    private static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
     private final Path path;
     private final Arena arena;
     private final MemorySegment file;
@@ -146,6 +149,36 @@ public final class SafetensorsReader implements AutoCloseable {
         float[] data = new float[checkedCount(e)];
         readInto(e, data, 0);
         return new HostTensor(name, e.shape(), data);
+    }
+
+    /**
+     * Loads one integer tensor exactly: {@code I32} as stored, {@code I64} when every value fits an int
+     * (PyTorch's default index dtype). Other dtypes are an error naming the tensor.
+     */
+    public HostIntTensor readInts(String name) {
+        SafetensorsEntry e = entry(name);
+        if (closed) {
+            throw new SafetensorsException(path + " is closed; cannot read tensor \"" + name + "\"");
+        }
+        int count = checkedCount(e);
+        int[] data = new int[count];
+        long at = dataStart + e.begin();
+        switch (e.dtype()) {
+            case I32 -> MemorySegment.copy(file, INT_LE, at, data, 0, count);
+            case I64 -> {
+                for (int i = 0; i < count; i++) {
+                    long v = file.get(LONG_LE, at + 8L * i);
+                    if (v != (int) v) {
+                        throw new SafetensorsException(path + ": tensor \"" + name + "\" element " + i + " = " + v
+                                + " does not fit int32");
+                    }
+                    data[i] = (int) v;
+                }
+            }
+            default -> throw new SafetensorsException(path + ": tensor \"" + name + "\" has dtype " + e.dtype()
+                    + " but an integer tensor (I32 or I64) was expected");
+        }
+        return new HostIntTensor(name, e.shape(), data);
     }
 
     /** Loads one tensor's values into {@code dst[dstOff, dstOff + numel)} without allocating. */

@@ -19,7 +19,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Writes float32 tensors as a safetensors file. The file appears atomically: bytes go to a temporary
+ * Writes float32 (and int32) tensors as a safetensors file. The file appears atomically: bytes go to a temporary
  * file in the target's directory, are forced to disk, then renamed over the target, so a crash never
  * leaves a half-written adapter behind.
  *
@@ -40,7 +40,16 @@ public final class SafetensorsWriter {
     /** Writes {@code tensors} (F32) and the string {@code metadata} (stored as {@code __metadata__}). */
     public static void write(Path path, Collection<HostTensor> tensors, Map<String, String> metadata)
             throws IOException {
-        byte[] header = headerBytes(path, tensors, metadata);
+        write(path, tensors, List.of(), metadata);
+    }
+
+    /**
+     * Writes {@code floats} as F32 and then {@code ints} as I32 (each in the order given; names are unique
+     * across both), with the string {@code metadata}.
+     */
+    public static void write(Path path, Collection<HostTensor> floats, Collection<HostIntTensor> ints,
+                             Map<String, String> metadata) throws IOException {
+        byte[] header = headerBytes(path, floats, ints, metadata);
         Path target = path.toAbsolutePath();
         Path dir = target.getParent();
         Files.createDirectories(dir);
@@ -51,12 +60,22 @@ public final class SafetensorsWriter {
                 prefix.putLong(header.length).put(header).flip();
                 writeFully(out, prefix);
                 ByteBuffer chunk = ByteBuffer.allocate(4 * CHUNK_FLOATS).order(ByteOrder.LITTLE_ENDIAN);
-                for (HostTensor t : tensors) {
+                for (HostTensor t : floats) {
                     float[] data = t.data();
                     for (int off = 0; off < data.length; off += CHUNK_FLOATS) {
                         int n = Math.min(CHUNK_FLOATS, data.length - off);
                         chunk.clear();
                         chunk.asFloatBuffer().put(data, off, n);
+                        chunk.limit(4 * n);
+                        writeFully(out, chunk);
+                    }
+                }
+                for (HostIntTensor t : ints) {
+                    int[] data = t.data();
+                    for (int off = 0; off < data.length; off += CHUNK_FLOATS) {
+                        int n = Math.min(CHUNK_FLOATS, data.length - off);
+                        chunk.clear();
+                        chunk.asIntBuffer().put(data, off, n);
                         chunk.limit(4 * n);
                         writeFully(out, chunk);
                     }
@@ -72,6 +91,12 @@ public final class SafetensorsWriter {
 
     /** The padded JSON header for {@code tensors}, with offsets assigned back to back. */
     static byte[] headerBytes(Path path, Collection<HostTensor> tensors, Map<String, String> metadata) {
+        return headerBytes(path, tensors, List.of(), metadata);
+    }
+
+    /** The padded JSON header for F32 {@code floats} then I32 {@code ints}, offsets back to back. */
+    static byte[] headerBytes(Path path, Collection<HostTensor> floats, Collection<HostIntTensor> ints,
+                              Map<String, String> metadata) {
         Map<String, Object> root = Json.newObject();
         if (metadata != null && !metadata.isEmpty()) {
             root.put(SafetensorsHeader.METADATA_KEY, Json.newObject());
@@ -81,25 +106,11 @@ public final class SafetensorsWriter {
         }
         Set<String> seen = new HashSet<>();
         long offset = 0;
-        for (HostTensor t : tensors) {
-            if (t.name().equals(SafetensorsHeader.METADATA_KEY)) {
-                throw new IllegalArgumentException(path + ": \"" + SafetensorsHeader.METADATA_KEY
-                        + "\" is reserved and cannot name a tensor");
-            }
-            if (!seen.add(t.name())) {
-                throw new IllegalArgumentException(path + ": tensor \"" + t.name() + "\" is given twice");
-            }
-            long end = offset + 4L * t.data().length;
-            Map<String, Object> info = Json.newObject();
-            info.put("dtype", SafetensorsDtype.F32.name());
-            List<Object> shape = new ArrayList<>();
-            for (int d : t.shape()) {
-                shape.add((long) d);
-            }
-            info.put("shape", shape);
-            info.put("data_offsets", List.of(offset, end));
-            root.put(t.name(), info);
-            offset = end;
+        for (HostTensor t : floats) {
+            offset = entry(path, root, seen, t.name(), SafetensorsDtype.F32, t.shape(), offset, t.data().length);
+        }
+        for (HostIntTensor t : ints) {
+            offset = entry(path, root, seen, t.name(), SafetensorsDtype.I32, t.shape(), offset, t.data().length);
         }
         byte[] json = Json.write(root).getBytes(StandardCharsets.UTF_8);
         int padded = (json.length + 7) / 8 * 8;
@@ -109,6 +120,29 @@ public final class SafetensorsWriter {
             header[i] = ' ';
         }
         return header;
+    }
+
+    /** Adds one 4-byte-element tensor's header entry at {@code offset}; returns where the next one starts. */
+    private static long entry(Path path, Map<String, Object> root, Set<String> seen, String name,
+                              SafetensorsDtype dtype, int[] shape, long offset, int count) {
+        if (name.equals(SafetensorsHeader.METADATA_KEY)) {
+            throw new IllegalArgumentException(path + ": \"" + SafetensorsHeader.METADATA_KEY
+                    + "\" is reserved and cannot name a tensor");
+        }
+        if (!seen.add(name)) {
+            throw new IllegalArgumentException(path + ": tensor \"" + name + "\" is given twice");
+        }
+        long end = offset + 4L * count;
+        Map<String, Object> info = Json.newObject();
+        info.put("dtype", dtype.name());
+        List<Object> dims = new ArrayList<>();
+        for (int d : shape) {
+            dims.add((long) d);
+        }
+        info.put("shape", dims);
+        info.put("data_offsets", List.of(offset, end));
+        root.put(name, info);
+        return end;
     }
 
     private static void writeFully(FileChannel out, ByteBuffer buf) throws IOException {

@@ -1,5 +1,6 @@
 package dev.peft4j.kernels.cpu;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
@@ -39,7 +40,7 @@ final class GemmMicroKernel {
                     float[] c, int cIdx, int ldc, int mr, int nr, float[] tile) {
         boolean edge = mr < MR || nr < NR;
         if (edge) {
-            java.util.Arrays.fill(tile, 0f);
+            Arrays.fill(tile, 0f);
         }
         float[] out = edge ? tile : c;
         int outIdx = edge ? 0 : cIdx;

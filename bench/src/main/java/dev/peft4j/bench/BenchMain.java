@@ -1,0 +1,46 @@
+package dev.peft4j.bench;
+
+import java.util.Arrays;
+
+/**
+ * {@code peft4j bench ...}: the launcher sends its arguments here (the bench module sits above the CLI's
+ * module, so the CLI cannot call it). The first word picks the benchmark; the rest are its options.
+ */
+public final class BenchMain {
+
+    static final String USAGE = """
+            usage: peft4j bench <benchmark> [options]
+              gemm         SGEMM GFLOP/s at GPT-2 shapes; --numpy adds numpy/OpenBLAS ratios (GemmBench)
+              train        GPT-2 steps, tokens/s and peak memory: --config small|gpt2 --mode forward|lora|full
+                           [--device cpu|opencl[:N]] [--steps N] [--warmup W]
+              opencl-gemm  OpenCL GEMM against the CPU (OpenClGemmBench)
+              train-step   full training step, CPU against OpenCL (TrainStepBench)""";
+
+    private BenchMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 0 || args[0].equals("-h") || args[0].equals("--help")) {
+            System.out.println(USAGE);
+            return;
+        }
+        String[] rest = Arrays.copyOfRange(args, 1, args.length);
+        try {
+            switch (args[0]) {
+                case "gemm" -> GemmBench.main(rest);
+                case "train" -> TrainBench.main(rest);
+                case "opencl-gemm" -> OpenClGemmBench.main(rest);
+                case "train-step" -> TrainStepBench.main(rest);
+                default -> throw new IllegalArgumentException("unknown benchmark '" + args[0] + "'");
+            }
+        } catch (IllegalArgumentException e) {
+            // Bad options get the message and the usage, not a stack trace; PEFT4J_DEBUG=1 shows the trace.
+            if (System.getenv("PEFT4J_DEBUG") != null) {
+                e.printStackTrace();
+            }
+            System.err.println("peft4j bench: " + e.getMessage());
+            System.err.println(USAGE);
+            System.exit(2);
+        }
+    }
+}

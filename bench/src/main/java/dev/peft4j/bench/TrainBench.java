@@ -1,0 +1,184 @@
+package dev.peft4j.bench;
+
+import dev.peft4j.engine.Autograd;
+import dev.peft4j.engine.Rng;
+import dev.peft4j.engine.Tensor;
+import dev.peft4j.engine.optim.AdamW;
+import dev.peft4j.kernels.Backends;
+import dev.peft4j.kernels.Kernels;
+import dev.peft4j.models.gpt2.Gpt2Model;
+import dev.peft4j.peft.core.PeftModel;
+import dev.peft4j.peft.core.TargetModules;
+import dev.peft4j.peft.lora.LoraConfig;
+
+import java.io.PrintStream;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Supplier;
+
+/**
+ * {@code peft4j bench train}: steps of a randomly initialised GPT-2 on random tokens (fixed seeds) in one of
+ * three modes, timed after warm-up: tokens/s, ms/step and peak memory. The peer is bench/torch_bench.py,
+ * which runs the same shapes, modes and optimizer settings in PyTorch.
+ *
+ * <ul>
+ *   <li>{@code forward}: eval-mode forward and loss, no graph recorded;</li>
+ *   <li>{@code lora}: LoRA r=8 (alpha 16) on {@code c_attn} and {@code attn.c_proj} via {@link PeftModel},
+ *       forward + backward + AdamW over the adapter only;</li>
+ *   <li>{@code full}: forward + backward + AdamW over every parameter.</li>
+ * </ul>
+ */
+public final class TrainBench {
+
+    /** AdamW settings shared with torch_bench.py. */
+    static final float LR = 1e-3f;
+    static final float WEIGHT_DECAY = 0.01f;
+    static final int LORA_R = 8;
+    static final double LORA_ALPHA = 16;
+    static final List<String> LORA_TARGETS = List.of("c_attn", "attn.c_proj");
+
+    public enum Mode { FORWARD, LORA, FULL;
+
+        static Mode parse(String s) {
+            for (Mode m : values()) {
+                if (m.name().equalsIgnoreCase(s)) {
+                    return m;
+                }
+            }
+            throw new IllegalArgumentException("--mode '" + s + "': expected forward, lora or full");
+        }
+
+        String cliName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    public record Options(TrainShape shape, Mode mode, String device, int warmup, int steps, long seed) {
+        public Options {
+            if (steps <= 0 || warmup < 0) {
+                throw new IllegalArgumentException("--steps must be > 0 and --warmup >= 0, got " + steps + " and " + warmup);
+            }
+        }
+    }
+
+    /** Figures of one run; losses are of the first warm-up step (or first timed one) and the last step. */
+    public record Result(String backend, double msPerStep, double tokensPerSecond, long trainable, long total,
+                         long peakRssBytes, long heapPeakBytes, float firstLoss, float lastLoss) {
+    }
+
+    private TrainBench() {
+    }
+
+    public static void main(String[] args) {
+        Options o = parse(args);
+        PrintStream out = System.out;
+        out.printf("# peft4j bench train: %s; mode %s; device %s; %d warm-up + %d timed steps; JVM %s, %d processors,"
+                        + " max heap %.0f MiB%n", o.shape().describe(), o.mode().cliName(), o.device(), o.warmup(),
+                o.steps(), System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(),
+                PeakMemory.mib(Runtime.getRuntime().maxMemory()));
+        Result r = run(o);
+        out.printf("# backend %s; trainable %d of %d parameters; loss %.4f -> %.4f%n", r.backend(), r.trainable(),
+                r.total(), r.firstLoss(), r.lastLoss());
+        // key value lines, read by bench/compare-torch.sh (torch_bench.py prints the same keys)
+        out.printf(Locale.ROOT, "ms_per_step %.1f%n", r.msPerStep());
+        out.printf(Locale.ROOT, "tokens_per_s %.1f%n", r.tokensPerSecond());
+        out.printf(Locale.ROOT, "peak_rss_mib %.1f%n", PeakMemory.mib(r.peakRssBytes()));
+        out.printf(Locale.ROOT, "heap_peak_mib %.1f%n", PeakMemory.mib(r.heapPeakBytes()));
+    }
+
+    public static Result run(Options o) {
+        TrainShape s = o.shape();
+        Rng data = new Rng(o.seed());
+        int[] ids = new int[s.tokens()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = data.nextInt(s.vocab());
+        }
+        try (Kernels k = Backends.create(o.device())) {
+            Gpt2Model model = new Gpt2Model(s.config(), k, new Rng(o.seed() + 1));
+            Supplier<Float> step = prepare(o.mode(), model, k, ids, s, o.seed() + 2);
+            long trainable = model.trainableParameters().stream().mapToLong(Tensor::numel).sum();
+            if (o.mode() == Mode.FORWARD) {
+                trainable = 0;
+            }
+            long total = model.parameters().stream().mapToLong(Tensor::numel).sum();
+            float first = Float.NaN;
+            for (int i = 0; i < o.warmup(); i++) {
+                float loss = step.get();
+                first = i == 0 ? loss : first;
+            }
+            PeakMemory.resetHeapPeak();
+            float last = Float.NaN;
+            long start = System.nanoTime();
+            for (int i = 0; i < o.steps(); i++) {
+                last = step.get(); // item() reads the loss back: the step (and any device queue) is done
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            first = Float.isNaN(first) ? last : first;
+            return new Result(k.name(), seconds * 1e3 / o.steps(), (double) s.tokens() * o.steps() / seconds,
+                    trainable, total, PeakMemory.peakRssBytes(), PeakMemory.heapPeakBytes(), first, last);
+        }
+    }
+
+    /** One step of {@code mode} as a closure returning the loss; sets up the adapter and optimizer it needs. */
+    @SuppressWarnings("try") // the no-grad scope is used only for its extent
+    static Supplier<Float> prepare(Mode mode, Gpt2Model model, Kernels k, int[] ids, TrainShape s, long seed) {
+        return switch (mode) {
+            case FORWARD -> () -> {
+                try (Autograd.Scope ignored = Autograd.noGrad()) {
+                    return model.loss(ids, ids, s.batch(), s.seq()).item();
+                }
+            };
+            case LORA -> {
+                LoraConfig config = new LoraConfig().r(LORA_R).loraAlpha(LORA_ALPHA)
+                        .targetModules(new TargetModules.Names(LORA_TARGETS));
+                PeftModel peft = PeftModel.create(model, k, config, new Rng(seed));
+                model.train(true);
+                yield trainStep(model, new AdamW(peft.trainableParameters(), LR, 0.9f, 0.999f, 1e-8f, WEIGHT_DECAY),
+                        ids, s);
+            }
+            case FULL -> {
+                model.train(true);
+                yield trainStep(model, new AdamW(model.parameters(), LR, 0.9f, 0.999f, 1e-8f, WEIGHT_DECAY), ids, s);
+            }
+        };
+    }
+
+    private static Supplier<Float> trainStep(Gpt2Model model, AdamW opt, int[] ids, TrainShape s) {
+        return () -> {
+            opt.zeroGrad();
+            Tensor loss = model.loss(ids, ids, s.batch(), s.seq());
+            loss.backward();
+            opt.step();
+            return loss.item();
+        };
+    }
+
+    static Options parse(String[] args) {
+        String config = "small";
+        String mode = "lora";
+        String device = "cpu";
+        int steps = 3;
+        int warmup = 1;
+        long seed = 1234;
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (i + 1 >= args.length) {
+                throw new IllegalArgumentException(a + " needs a value; " + USAGE);
+            }
+            String v = args[++i];
+            switch (a) {
+                case "--config" -> config = v;
+                case "--mode" -> mode = v;
+                case "--device" -> device = v;
+                case "--steps" -> steps = Integer.parseInt(v);
+                case "--warmup" -> warmup = Integer.parseInt(v);
+                case "--seed" -> seed = Long.parseLong(v);
+                default -> throw new IllegalArgumentException("unknown option " + a + "; " + USAGE);
+            }
+        }
+        return new Options(TrainShape.named(config), Mode.parse(mode), device, warmup, steps, seed);
+    }
+
+    static final String USAGE = "usage: bench train [--config small|gpt2] [--mode forward|lora|full]"
+            + " [--device cpu|opencl[:N]] [--steps N] [--warmup W] [--seed S]";
+}
