@@ -61,7 +61,10 @@ public final class TrainBench {
         }
     }
 
-    /** Figures of one run; losses are of the first warm-up step (or first timed one) and the last step. */
+    /**
+     * Figures of one run: time of the median timed step and the throughput it gives; losses of the first
+     * warm-up step (or first timed one) and the last step.
+     */
     public record Result(String backend, double msPerStep, double tokensPerSecond, long trainable, long total,
                          long peakRssBytes, long heapPeakBytes, float firstLoss, float lastLoss) {
     }
@@ -80,7 +83,7 @@ public final class TrainBench {
         out.printf("# backend %s; trainable %d of %d parameters; loss %.4f -> %.4f%n", r.backend(), r.trainable(),
                 r.total(), r.firstLoss(), r.lastLoss());
         // key value lines, read by bench/compare-torch.sh (torch_bench.py prints the same keys)
-        out.printf(Locale.ROOT, "ms_per_step %.1f%n", r.msPerStep());
+        out.printf(Locale.ROOT, "ms_per_step %.1f%n", r.msPerStep()); // median step
         out.printf(Locale.ROOT, "tokens_per_s %.1f%n", r.tokensPerSecond());
         out.printf(Locale.ROOT, "peak_rss_mib %.1f%n", PeakMemory.mib(r.peakRssBytes()));
         out.printf(Locale.ROOT, "heap_peak_mib %.1f%n", PeakMemory.mib(r.heapPeakBytes()));
@@ -108,15 +111,24 @@ public final class TrainBench {
             }
             PeakMemory.resetHeapPeak();
             float last = Float.NaN;
-            long start = System.nanoTime();
+            double[] ms = new double[o.steps()];
             for (int i = 0; i < o.steps(); i++) {
+                long start = System.nanoTime();
                 last = step.get(); // item() reads the loss back: the step (and any device queue) is done
+                ms[i] = (System.nanoTime() - start) / 1e6;
             }
-            double seconds = (System.nanoTime() - start) / 1e9;
             first = Float.isNaN(first) ? last : first;
-            return new Result(k.name(), seconds * 1e3 / o.steps(), (double) s.tokens() * o.steps() / seconds,
-                    trainable, total, PeakMemory.peakRssBytes(), PeakMemory.heapPeakBytes(), first, last);
+            double median = median(ms); // the median step: other work on a shared machine inflates the mean
+            return new Result(k.name(), median, s.tokens() * 1e3 / median, trainable, total,
+                    PeakMemory.peakRssBytes(), PeakMemory.heapPeakBytes(), first, last);
         }
+    }
+
+    static double median(double[] v) {
+        double[] sorted = v.clone();
+        java.util.Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     /** One step of {@code mode} as a closure returning the loss; sets up the adapter and optimizer it needs. */

@@ -7,9 +7,9 @@ import java.util.Arrays;
 
 /**
  * {@code softmax(scale · Q·Kᵀ, causal) · V} for q [..., T, D], k [..., S, D], v [..., S, Dv] with equal
- * leading (batch × head) axes: batched GEMM, the kernels' row softmax (the causal mask aligns the last
- * query with the last key, so S &gt; T covers a cached prefix), batched GEMM. Only the probabilities are
- * saved; backward runs the same pieces in reverse, each only when some input needs it.
+ * leading (batch × head) axes, by the kernels' fused attention: scores are formed tile by tile and never
+ * stored (the causal mask aligns the last query with the last key, so S &gt; T covers a cached prefix).
+ * Only the output and one log-sum-exp per query row are saved; backward recomputes the probabilities.
  */
 final class AttentionOp {
 
@@ -46,48 +46,25 @@ final class AttentionOp {
         Tensor kc = k.contiguous();
         Tensor vc = v.contiguous();
         Kernels kern = q.kernels();
-        long ts = (long) t * s;
-        Buffer scores = kern.allocate((int) Math.max(batch * ts, 1));
-        kern.gemm(false, true, t, s, d, 1f, qc.buffer(), qc.offset(), d, (long) t * d,
-                kc.buffer(), kc.offset(), d, (long) s * d, 0f, scores, 0, s, ts, batch);
-        Buffer probs = kern.allocate((int) Math.max(batch * ts, 1));
-        kern.softmax(scores, 0, probs, 0, batch * t, s, scale, causal, t);
-        scores.close();
         int[] outShape = Arrays.copyOf(qs, rank);
         outShape[rank - 1] = dv;
         Tensor out = q.newZeros(outShape);
-        kern.gemm(false, false, t, dv, s, 1f, probs, 0, s, ts, vc.buffer(), vc.offset(), dv, (long) s * dv,
-                0f, out.buffer(), 0, dv, (long) t * dv, batch);
+        Buffer lse = kern.allocate(Math.max(batch * t, 1));
+        kern.attention(qc.buffer(), qc.offset(), kc.buffer(), kc.offset(), vc.buffer(), vc.offset(), batch, t, s, d, dv,
+                scale, causal, out.buffer(), out.offset(), lse, 0);
 
         boolean gradQ = qc.requiresGrad();
         boolean gradK = kc.requiresGrad();
         boolean gradV = vc.requiresGrad();
         return Autograd.record(out, "scaledDotProductAttention", gy -> {
-            if (gradV) {
-                Tensor dV = vc.gradSink(); // dV += Pᵀ·dOut
-                kern.gemm(true, false, s, dv, t, 1f, probs, 0, s, ts, gy.buffer(), gy.offset(), dv, (long) t * dv,
-                        1f, dV.buffer(), dV.offset(), dv, (long) s * dv, batch);
-            }
-            if (!gradQ && !gradK) {
-                return;
-            }
-            Buffer dProbs = kern.allocate((int) Math.max(batch * ts, 1)); // dP = dOut·Vᵀ
-            kern.gemm(false, true, t, s, dv, 1f, gy.buffer(), gy.offset(), dv, (long) t * dv,
-                    vc.buffer(), vc.offset(), dv, (long) s * dv, 0f, dProbs, 0, s, ts, batch);
-            Buffer dScores = kern.allocate((int) Math.max(batch * ts, 1)); // d(raw scores), scale included
-            kern.softmaxBackward(probs, 0, dProbs, 0, dScores, 0, batch * t, s, scale);
-            dProbs.close();
-            if (gradQ) {
-                Tensor dQ = qc.gradSink(); // dQ += dS·K
-                kern.gemm(false, false, t, d, s, 1f, dScores, 0, s, ts, kc.buffer(), kc.offset(), d, (long) s * d,
-                        1f, dQ.buffer(), dQ.offset(), d, (long) t * d, batch);
-            }
-            if (gradK) {
-                Tensor dK = kc.gradSink(); // dK += dSᵀ·Q
-                kern.gemm(true, false, s, d, t, 1f, dScores, 0, s, ts, qc.buffer(), qc.offset(), d, (long) t * d,
-                        1f, dK.buffer(), dK.offset(), d, (long) s * d, batch);
-            }
-            dScores.close();
+            Tensor dQ = gradQ ? qc.gradSink() : null;
+            Tensor dK = gradK ? kc.gradSink() : null;
+            Tensor dV = gradV ? vc.gradSink() : null;
+            kern.attentionBackward(qc.buffer(), qc.offset(), kc.buffer(), kc.offset(), vc.buffer(), vc.offset(),
+                    out.buffer(), out.offset(), lse, 0, gy.buffer(), gy.offset(), batch, t, s, d, dv, scale, causal,
+                    dQ == null ? null : dQ.buffer(), dQ == null ? 0 : dQ.offset(),
+                    dK == null ? null : dK.buffer(), dK == null ? 0 : dK.offset(),
+                    dV == null ? null : dV.buffer(), dV == null ? 0 : dV.offset());
         }, qc, kc, vc);
     }
 }

@@ -34,6 +34,8 @@ public final class CpuKernels implements Kernels {
     private final EmbeddingKernels embeddings;
     private final OptimizerKernels optimizers;
     private final SampledGemm sampledGemm;
+    private final FlashAttention attention;
+    private final FlashAttentionBackward attentionBackward;
 
     /** One thread per available core. */
     public CpuKernels() {
@@ -56,6 +58,8 @@ public final class CpuKernels implements Kernels {
         this.embeddings = new EmbeddingKernels(parallel);
         this.optimizers = new OptimizerKernels(parallel);
         this.sampledGemm = new SampledGemm(parallel);
+        this.attention = new FlashAttention(parallel);
+        this.attentionBackward = new FlashAttentionBackward(parallel);
     }
 
     @Override
@@ -478,6 +482,55 @@ public final class CpuKernels implements Kernels {
                         + ") and not the ignore index " + ignoreIndex);
             }
         }
+    }
+
+    // ---------------------------------------------------------------- attention
+
+    @Override
+    public void attention(Buffer q, int qOff, Buffer k, int kOff, Buffer v, int vOff, int bh, int tq, int tk, int d,
+                          int dv, float scale, boolean causal, Buffer out, int outOff, Buffer lse, int lseOff) {
+        String op = "attention";
+        FlashAttentionShape s = new FlashAttentionShape(op, bh, tq, tk, d, dv, causal);
+        float[] qv = array(op, "q", q);
+        float[] kv = array(op, "k", k);
+        float[] vv = array(op, "v", v);
+        float[] ov = array(op, "out", out);
+        float[] lv = array(op, "lse", lse);
+        range(op, "q", qv, qOff, s.qLength());
+        range(op, "k", kv, kOff, s.kLength());
+        range(op, "v", vv, vOff, s.vLength());
+        range(op, "out", ov, outOff, s.outLength());
+        range(op, "lse", lv, lseOff, s.lseLength());
+        attention.forward(qv, qOff, kv, kOff, vv, vOff, s, scale, ov, outOff, lv, lseOff);
+    }
+
+    @Override
+    public void attentionBackward(Buffer q, int qOff, Buffer k, int kOff, Buffer v, int vOff, Buffer out, int outOff,
+                                  Buffer lse, int lseOff, Buffer dOut, int dOutOff, int bh, int tq, int tk, int d,
+                                  int dv, float scale, boolean causal, Buffer dq, int dqOff, Buffer dk, int dkOff,
+                                  Buffer dvOut, int dvOutOff) {
+        String op = "attentionBackward";
+        FlashAttentionShape s = new FlashAttentionShape(op, bh, tq, tk, d, dv, causal);
+        float[] qv = array(op, "q", q);
+        float[] kv = array(op, "k", k);
+        float[] vv = array(op, "v", v);
+        float[] ov = array(op, "out", out);
+        float[] lv = array(op, "lse", lse);
+        float[] gv = array(op, "dOut", dOut);
+        float[] dqv = optionalArray(op, "dq", dq);
+        float[] dkv = optionalArray(op, "dk", dk);
+        float[] dvv = optionalArray(op, "dv", dvOut);
+        range(op, "q", qv, qOff, s.qLength());
+        range(op, "k", kv, kOff, s.kLength());
+        range(op, "v", vv, vOff, s.vLength());
+        range(op, "out", ov, outOff, s.outLength());
+        range(op, "lse", lv, lseOff, s.lseLength());
+        range(op, "dOut", gv, dOutOff, s.outLength());
+        range(op, "dq", dqv, dqOff, s.qLength());
+        range(op, "dk", dkv, dkOff, s.kLength());
+        range(op, "dv", dvv, dvOutOff, s.vLength());
+        attentionBackward.backward(qv, qOff, kv, kOff, vv, vOff, ov, outOff, lv, lseOff, gv, dOutOff, s, scale,
+                dqv, dqOff, dkv, dkOff, dvv, dvOutOff);
     }
 
     // ---------------------------------------------------------------- normalisation

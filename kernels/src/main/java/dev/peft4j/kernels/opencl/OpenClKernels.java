@@ -11,6 +11,7 @@ import dev.peft4j.kernels.Buffer;
 import dev.peft4j.kernels.DropoutHash;
 import dev.peft4j.kernels.Kernels;
 import dev.peft4j.kernels.Unary;
+import dev.peft4j.kernels.cpu.FlashAttentionShape;
 import dev.peft4j.kernels.cpu.SampledGemm;
 import java.io.IOException;
 import java.io.InputStream;
@@ -33,7 +34,8 @@ import org.jocl.cl_command_queue;
 public final class OpenClKernels implements Kernels {
 
     private static final String[] SOURCES = {
-        "common.cl", "gemm.cl", "elementwise.cl", "reduce.cl", "softmax.cl", "norm.cl", "embedding.cl", "optim.cl", "sampled.cl"};
+        "common.cl", "gemm.cl", "elementwise.cl", "reduce.cl", "softmax.cl", "norm.cl", "embedding.cl", "optim.cl", "sampled.cl",
+        "attention.cl"};
 
     /** Work-group cap of the row kernels (power of two); smaller devices get less. */
     private static final int ROW_WG = 256;
@@ -47,6 +49,7 @@ public final class OpenClKernels implements Kernels {
     private final OpenClGemm gemm;
     private final int rwg;
     private final OpenClBuffer placeholder;
+    private final OpenClAttention attention;
     private final IndexUploads indexUploads;
     private final IntStaging intStaging = new IntStaging();
     private LongConsumer eventTimer;
@@ -70,6 +73,7 @@ public final class OpenClKernels implements Kernels {
         this.gemm = new OpenClGemm(this, tunables);
         // Stands in for absent optional operands: some drivers reject null buffer arguments.
         this.placeholder = pool.acquire(1, true);
+        this.attention = new OpenClAttention(this, placeholder);
         this.indexUploads = new IndexUploads(this::uploadInts);
     }
 
@@ -739,6 +743,25 @@ public final class OpenClKernels implements Kernels {
 
     private OpenClBuffer or(OpenClBuffer b) {
         return b != null ? b : placeholder;
+    }
+
+    // ---------------------------------------------------------------- attention
+
+    @Override
+    public void attention(Buffer q, int qOff, Buffer k, int kOff, Buffer v, int vOff, int bh, int tq, int tk, int d,
+                          int dv, float scale, boolean causal, Buffer out, int outOff, Buffer lse, int lseOff) {
+        attention.forward(q, qOff, k, kOff, v, vOff, new FlashAttentionShape("attention", bh, tq, tk, d, dv, causal),
+                scale, out, outOff, lse, lseOff);
+    }
+
+    @Override
+    public void attentionBackward(Buffer q, int qOff, Buffer k, int kOff, Buffer v, int vOff, Buffer out, int outOff,
+                                  Buffer lse, int lseOff, Buffer dOut, int dOutOff, int bh, int tq, int tk, int d,
+                                  int dv, float scale, boolean causal, Buffer dq, int dqOff, Buffer dk, int dkOff,
+                                  Buffer dvOut, int dvOutOff) {
+        attention.backward(q, qOff, k, kOff, v, vOff, out, outOff, lse, lseOff, dOut, dOutOff,
+                new FlashAttentionShape("attentionBackward", bh, tq, tk, d, dv, causal), scale,
+                dq, dqOff, dk, dkOff, dvOut, dvOutOff);
     }
 
     // ---------------------------------------------------------------- embeddings

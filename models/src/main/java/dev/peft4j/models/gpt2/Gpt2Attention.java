@@ -29,6 +29,14 @@ final class Gpt2Attention extends Module {
      * @param cache null, or the cache whose {@code length()} positions precede these T
      */
     Tensor forward(Tensor x, int layer, Gpt2KvCache cache) {
+        return forward(x, layer, cache, null);
+    }
+
+    /**
+     * @param prefix null, or keys and values [B, H, P, D] placed before these T (and cached with them):
+     *               prefix tuning's virtual positions
+     */
+    Tensor forward(Tensor x, int layer, Gpt2KvCache cache, Tensor[] prefix) {
         int b = x.dim(0);
         int t = x.dim(1);
         int c = x.dim(2);
@@ -36,13 +44,16 @@ final class Gpt2Attention extends Module {
         Tensor q = heads(qkv.slice(2, 0, c), b, t);
         Tensor k = heads(qkv.slice(2, c, 2 * c), b, t);
         Tensor v = heads(qkv.slice(2, 2 * c, 3 * c), b, t);
-        int past = 0;
+        if (prefix != null) {
+            k = Tensor.cat(2, prefix[0], k);
+            v = Tensor.cat(2, prefix[1], v);
+        }
         if (cache != null) {
-            past = cache.length();
             Tensor[] kv = cache.append(layer, k, v);
             k = kv[0];
             v = kv[1];
         }
+        int past = k.dim(2) - t; // cached and prefix positions before these T
         Dropout attnDropout = child("attn_dropout", Dropout.class);
         boolean dropProbs = isTraining() && attnDropout.p() > 0f;
         Tensor y;

@@ -17,9 +17,18 @@ final class Gpt2Block extends Module {
         registerModule("mlp", mlp);
     }
 
+    int index() {
+        return index;
+    }
+
     Tensor forward(Tensor x, Gpt2KvCache cache) {
+        return forward(x, cache, null);
+    }
+
+    /** @param prefix null, or keys and values [B, H, P, D] every position attends to before its own */
+    Tensor forward(Tensor x, Gpt2KvCache cache, Tensor[] prefix) {
         Tensor a = child("ln_1", Module.class).forward(x);
-        x = x.add(child("attn", Gpt2Attention.class).forward(a, index, cache));
+        x = x.add(child("attn", Gpt2Attention.class).forward(a, index, cache, prefix));
         Tensor m = child("ln_2", Module.class).forward(x);
         return x.add(child("mlp", Module.class).forward(m));
     }

@@ -33,6 +33,16 @@ public final class Gpt2KvCache implements KvCache {
         return batch;
     }
 
+    /** The cached keys of {@code layer}, [batch, heads, length, headDim] (null before the first forward). */
+    public Tensor keys(int layer) {
+        return keys[layer];
+    }
+
+    /** The cached values of {@code layer}, [batch, heads, length, headDim] (null before the first forward). */
+    public Tensor values(int layer) {
+        return values[layer];
+    }
+
     /** Appends {@code k}, {@code v} of layer {@code layer} and returns the full keys and values so far. */
     Tensor[] append(int layer, Tensor k, Tensor v) {
         Tensor kk = keys[layer] == null ? k.contiguous() : Tensor.cat(2, keys[layer], k);

@@ -114,28 +114,63 @@ public final class Gpt2Model extends Module implements CausalLanguageModel {
                 : child("lm_head", Module.class).forward(h);
     }
 
-    /** The final hidden states [batch, seq, n_embd], after {@code ln_f}. */
+    /**
+     * The final hidden states [batch, seq, n_embd], after {@code ln_f}. When the token embedding supplies
+     * {@link VirtualTokens} and the sequence is fresh (no cache or an empty one), they come first: virtual
+     * embeddings add n leading positions to the result, virtual keys/values only shift the input's position
+     * ids to n..n+seq-1.
+     */
     public Tensor hiddenStates(int[] ids, int batch, int seq, Gpt2KvCache cache) {
         checkIds(ids, batch, seq);
         int past = cache == null ? 0 : cache.length();
-        if (past + seq > config.nPositions()) {
-            throw new IllegalArgumentException("GPT-2: " + past + " cached + " + seq + " new positions exceed n_positions "
-                    + config.nPositions());
+        Embedding wte = child("wte", Embedding.class);
+        VirtualTokens virtual = past == 0 && wte instanceof VirtualTokens v && v.virtualTokenCount() > 0 ? v : null;
+        int n = virtual == null ? 0 : virtual.virtualTokenCount();
+        if (past + n + seq > config.nPositions()) {
+            throw new IllegalArgumentException("GPT-2: " + past + " cached + " + (n > 0 ? n + " virtual + " : "") + seq
+                    + " new positions exceed n_positions " + config.nPositions());
         }
-        int[] positions = new int[seq];
-        for (int t = 0; t < seq; t++) {
-            positions[t] = past + t;
+        Tensor x = wte.forward(ids, batch, seq);
+        Tensor virtualEmbeds = virtual == null ? null : virtual.virtualEmbeddings(batch);
+        if (virtualEmbeds != null) {
+            requireShape("virtual embeddings", virtualEmbeds, batch, n, config.nEmbd());
+            x = Tensor.cat(1, virtualEmbeds, x);
         }
-        Tensor x = child("wte", Embedding.class).forward(ids, batch, seq)
-                .add(child("wpe", Embedding.class).forward(positions, seq));
+        int length = x.dim(1);
+        int start = past + n + seq - length; // key/value prefixes occupy positions 0..n-1 without being rows of x
+        int[] positions = new int[length];
+        for (int t = 0; t < length; t++) {
+            positions[t] = start + t;
+        }
+        x = x.add(child("wpe", Embedding.class).forward(positions, length));
         x = child("drop", Module.class).forward(x);
+        int heads = config.nHead();
+        int headDim = config.nEmbd() / heads;
         for (Module block : child("h", ModuleList.class)) {
-            x = ((Gpt2Block) block).forward(x, cache);
+            Gpt2Block b = (Gpt2Block) block;
+            Tensor[] prefix = null;
+            if (virtual != null && virtualEmbeds == null) {
+                prefix = virtual.virtualKeyValues(b.index(), batch, heads, headDim);
+                if (prefix == null || prefix.length != 2) {
+                    throw new IllegalStateException("GPT-2 layer " + b.index() + ": virtual tokens supplied neither"
+                            + " embeddings nor a {keys, values} pair");
+                }
+                requireShape("layer " + b.index() + " virtual keys", prefix[0], batch, heads, n, headDim);
+                requireShape("layer " + b.index() + " virtual values", prefix[1], batch, heads, n, headDim);
+            }
+            x = b.forward(x, cache, prefix);
         }
         if (cache != null) {
-            cache.advance(seq);
+            cache.advance(n + seq);
         }
         return child("ln_f", Module.class).forward(x);
+    }
+
+    private static void requireShape(String what, Tensor t, int... expected) {
+        if (!Arrays.equals(t.shape(), expected)) {
+            throw new IllegalArgumentException("GPT-2: " + what + " have shape " + Arrays.toString(t.shape())
+                    + ", expected " + Arrays.toString(expected));
+        }
     }
 
     /** Mean causal-LM loss of {@code labels} [batch, seq] (shifted inside, {@link #IGNORE_INDEX} skipped). */
@@ -147,16 +182,30 @@ public final class Gpt2Model extends Module implements CausalLanguageModel {
      * Hugging Face's causal-LM loss: position t is scored against {@code labels[t + 1]}, positions labelled
      * {@link #IGNORE_INDEX} are skipped, and the mean runs over the counted positions.
      *
+     * <p>Logits may have more positions per row than the labels: a model with virtual input embeddings
+     * ({@link VirtualTokens}) returns their logits too. The labels then cover the last positions and are
+     * padded on the left with {@link #IGNORE_INDEX}, as HF's {@code PeftModelForCausalLM} pads them for
+     * prompt tuning (so the last virtual position scores the first real token).
+     *
      * @param logits [batch, seq, vocab]
-     * @param labels [batch, seq], row-major
+     * @param labels [batch, L] row-major, L &lt;= seq
      */
     public static Tensor causalLmLoss(Tensor logits, int[] labels) {
         int batch = logits.dim(0);
         int seq = logits.dim(1);
         int vocab = logits.dim(2);
-        if (labels.length != batch * seq) {
+        if (labels.length % batch != 0 || labels.length / batch > seq || labels.length == 0) {
             throw new IllegalArgumentException("causal-LM loss: " + labels.length + " labels for logits "
                     + Arrays.toString(logits.shape()));
+        }
+        int given = labels.length / batch;
+        if (given < seq) {
+            int[] padded = new int[batch * seq];
+            Arrays.fill(padded, IGNORE_INDEX);
+            for (int b = 0; b < batch; b++) {
+                System.arraycopy(labels, b * given, padded, b * seq + seq - given, given);
+            }
+            labels = padded;
         }
         if (seq < 2) {
             throw new IllegalArgumentException("causal-LM loss needs at least 2 positions, got " + seq);

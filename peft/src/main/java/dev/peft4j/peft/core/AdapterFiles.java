@@ -1,6 +1,9 @@
 package dev.peft4j.peft.core;
 
+import dev.peft4j.engine.io.HostIntTensor;
 import dev.peft4j.engine.io.HostTensor;
+import dev.peft4j.engine.io.SafetensorsDtype;
+import dev.peft4j.engine.io.SafetensorsEntry;
 import dev.peft4j.engine.io.SafetensorsReader;
 import dev.peft4j.engine.io.SafetensorsWriter;
 import dev.peft4j.engine.json.Json;
@@ -12,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -33,17 +37,22 @@ public final class AdapterFiles {
     private AdapterFiles() {
     }
 
-    /** A config and its tensors as read from a directory. */
-    public record Loaded(Path dir, AdapterConfig config, Map<String, HostTensor> tensors) {
+    /** A config and its tensors as read from a directory: float tensors, and integer ones (I32/I64) exactly. */
+    public record Loaded(Path dir, AdapterConfig config, Map<String, HostTensor> tensors, Map<String, HostIntTensor> ints) {
     }
 
     public static void write(Path dir, AdapterConfig config, Map<String, TensorSlot> slots) throws IOException {
         Files.createDirectories(dir);
         List<HostTensor> tensors = new ArrayList<>();
+        List<HostIntTensor> ints = new ArrayList<>();
         for (Map.Entry<String, TensorSlot> e : new TreeMap<>(slots).entrySet()) {
-            tensors.add(new HostTensor(e.getKey(), e.getValue().shape(), e.getValue().values()));
+            if (e.getValue().isInt32()) {
+                ints.add(new HostIntTensor(e.getKey(), e.getValue().shape(), e.getValue().intValues()));
+            } else {
+                tensors.add(new HostTensor(e.getKey(), e.getValue().shape(), e.getValue().values()));
+            }
         }
-        SafetensorsWriter.write(dir.resolve(WEIGHTS_FILE), tensors, Map.of("format", "pt"));
+        SafetensorsWriter.write(dir.resolve(WEIGHTS_FILE), tensors, ints, Map.of("format", "pt"));
         writeAtomically(dir.resolve(CONFIG_FILE), Json.writePretty(config.toJson()) + "\n");
     }
 
@@ -61,7 +70,18 @@ public final class AdapterFiles {
         Map<String, Object> json = Json.object(Json.parse(Files.readString(configFile), source), source);
         String type = Json.string(Json.require(json, "peft_type", source), source + " peft_type");
         AdapterConfig config = Tuners.forType(type, source).parseConfig(json, source);
-        return new Loaded(dir, config, SafetensorsReader.readAll(weights));
+        Map<String, HostTensor> floats = new LinkedHashMap<>();
+        Map<String, HostIntTensor> ints = new LinkedHashMap<>();
+        try (SafetensorsReader reader = SafetensorsReader.open(weights)) {
+            for (SafetensorsEntry e : reader.entries()) {
+                if (e.dtype() == SafetensorsDtype.I32 || e.dtype() == SafetensorsDtype.I64) {
+                    ints.put(e.name(), reader.readInts(e.name()));
+                } else {
+                    floats.put(e.name(), reader.read(e.name()));
+                }
+            }
+        }
+        return new Loaded(dir, config, floats, ints);
     }
 
     /**
@@ -70,9 +90,11 @@ public final class AdapterFiles {
      */
     public static void copyInto(Loaded loaded, Map<String, TensorSlot> slots) {
         String file = loaded.dir().resolve(WEIGHTS_FILE).toString();
+        Set<String> inFile = new LinkedHashSet<>(loaded.tensors().keySet());
+        inFile.addAll(loaded.ints().keySet());
         Set<String> missing = new LinkedHashSet<>(slots.keySet());
-        missing.removeAll(loaded.tensors().keySet());
-        Set<String> unexpected = new LinkedHashSet<>(loaded.tensors().keySet());
+        missing.removeAll(inFile);
+        Set<String> unexpected = new LinkedHashSet<>(inFile);
         unexpected.removeAll(slots.keySet());
         if (!missing.isEmpty() || !unexpected.isEmpty()) {
             throw new IllegalArgumentException(file + " does not match the model: " + missing.size()
@@ -80,15 +102,25 @@ public final class AdapterFiles {
                     + " key(s) in the file match no adapter tensor " + abbreviate(unexpected));
         }
         for (Map.Entry<String, TensorSlot> e : slots.entrySet()) {
-            HostTensor t = loaded.tensors().get(e.getKey());
-            if (!Arrays.equals(t.shape(), e.getValue().shape())) {
+            boolean isInt = loaded.ints().containsKey(e.getKey());
+            if (isInt != e.getValue().isInt32()) {
+                throw new IllegalArgumentException(file + ": tensor \"" + e.getKey() + "\" is "
+                        + (isInt ? "an integer tensor" : "a float tensor") + " but the model expects "
+                        + (isInt ? "floats" : "int32 values"));
+            }
+            int[] shape = isInt ? loaded.ints().get(e.getKey()).shape() : loaded.tensors().get(e.getKey()).shape();
+            if (e.getValue().fixedShape() && !Arrays.equals(shape, e.getValue().shape())) {
                 throw new IllegalArgumentException(file + ": tensor \"" + e.getKey() + "\" has shape "
-                        + Arrays.toString(t.shape()) + " but the model expects " + Arrays.toString(e.getValue().shape())
+                        + Arrays.toString(shape) + " but the model expects " + Arrays.toString(e.getValue().shape())
                         + " (check r and the base model)");
             }
         }
         for (Map.Entry<String, TensorSlot> e : slots.entrySet()) {
-            e.getValue().load(loaded.tensors().get(e.getKey()).data());
+            if (e.getValue().isInt32()) {
+                e.getValue().loadInts(loaded.ints().get(e.getKey()).data());
+            } else {
+                e.getValue().load(loaded.tensors().get(e.getKey()).data());
+            }
         }
     }
 

@@ -40,6 +40,16 @@ public interface AdapterLayer {
      */
     Map<String, Tensor> savedTensors(String adapter);
 
+    /**
+     * What is saved for {@code adapter}, by name after the layer's path: by default the float tensors of
+     * {@link #savedTensors}; a layer with int32 data (sparse indices) or self-sized tensors overrides it.
+     */
+    default Map<String, TensorSlot> savedSlots(String adapter) {
+        Map<String, TensorSlot> out = new java.util.LinkedHashMap<>();
+        savedTensors(adapter).forEach((name, t) -> out.put(name, TensorSlot.of(t)));
+        return out;
+    }
+
     /** Folds {@code adapter} into the base weight. */
     void merge(String adapter);
 

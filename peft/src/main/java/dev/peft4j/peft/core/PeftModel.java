@@ -356,7 +356,7 @@ public final class PeftModel {
                 continue;
             }
             String prefix = AdapterFiles.MODEL_PREFIX + layout.hfPath(e.getKey()) + ".";
-            layer.savedTensors(adapter).forEach((name, t) -> out.put(prefix + name, TensorSlot.of(t)));
+            layer.savedSlots(adapter).forEach((name, slot) -> out.put(prefix + name, slot));
             if (config.bias().endsWith("_only")) {
                 Tensor bias = layer.baseLayer().namedParameters().get("bias");
                 if (bias != null) {

@@ -11,6 +11,29 @@ public interface TensorSlot {
 
     void load(float[] values);
 
+    /** Whether the slot holds int32 data (saved as I32), read by {@link #intValues()} and {@link #loadInts}. */
+    default boolean isInt32() {
+        return false;
+    }
+
+    /** The int32 values to write, for a slot that {@link #isInt32()}. */
+    default int[] intValues() {
+        throw new UnsupportedOperationException("not an int32 slot");
+    }
+
+    /** Loads int32 values, for a slot that {@link #isInt32()}. */
+    default void loadInts(int[] values) {
+        throw new UnsupportedOperationException("not an int32 slot");
+    }
+
+    /**
+     * Whether the file's tensor must have {@link #shape()}; a slot that sizes itself from the file (a sparse
+     * delta's entries) returns false and checks what it loads.
+     */
+    default boolean fixedShape() {
+        return true;
+    }
+
     /** A slot over a live tensor: saving reads it, loading overwrites it in place. */
     static TensorSlot of(Tensor t) {
         return new TensorSlot() {

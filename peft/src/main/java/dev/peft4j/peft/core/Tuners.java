@@ -1,6 +1,12 @@
 package dev.peft4j.peft.core;
 
+import dev.peft4j.peft.adapter.BottleneckTuner;
+import dev.peft4j.peft.ia3.Ia3Tuner;
 import dev.peft4j.peft.lora.LoraTuner;
+import dev.peft4j.peft.prompt.PromptTuner;
+import dev.peft4j.peft.sparse.SparseTuner;
+import dev.peft4j.peft.ssf.SsfTuner;
+import dev.peft4j.peft.tuning.SelectedParameters;
 import dev.peft4j.peft.vera.VeraTuner;
 
 import java.util.Map;
@@ -14,6 +20,14 @@ public final class Tuners {
     static {
         register(new LoraTuner());
         register(new VeraTuner());
+        register(new SparseTuner());
+        register(new Ia3Tuner());
+        register(new SsfTuner());
+        register(SelectedParameters.bitFit());
+        register(SelectedParameters.lnTuning());
+        register(new BottleneckTuner());
+        register(PromptTuner.promptTuning());
+        register(PromptTuner.prefixTuning());
     }
 
     private Tuners() {

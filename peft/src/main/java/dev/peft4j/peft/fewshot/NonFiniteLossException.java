@@ -1,0 +1,27 @@
+package dev.peft4j.peft.fewshot;
+
+import java.nio.file.Path;
+
+/** A training loss became NaN or infinite: the run stops, naming the step and the last good checkpoint. */
+public final class NonFiniteLossException extends ArithmeticException {
+
+    private final int step;
+    private final transient Path lastCheckpoint;
+
+    public NonFiniteLossException(int step, float loss, Path lastCheckpoint) {
+        super("training stopped at step " + step + ": the loss is " + loss + "; "
+                + (lastCheckpoint == null ? "no checkpoint was written yet (see --checkpoint-every)"
+                : "the last good checkpoint is " + lastCheckpoint + " (lower the learning rate and rerun with --resume)"));
+        this.step = step;
+        this.lastCheckpoint = lastCheckpoint;
+    }
+
+    /** The 1-based update whose loss was not finite. */
+    public int step() {
+        return step;
+    }
+
+    public Path lastCheckpoint() {
+        return lastCheckpoint;
+    }
+}
