@@ -9,8 +9,8 @@ import java.util.Map;
 
 /**
  * Bottleneck adapters, which HF PEFT lacks; written under {@code peft_type} "BOTTLENECK" with the field
- * names of the LLM-Adapters fork of PEFT: {@code bottleneck_size}, {@code non_linearity} (relu, gelu, silu,
- * tanh), {@code adapter_dropout}, {@code use_parallel_adapter} (false: Houlsby's series adapter after the
+ * names of the LLM-Adapters fork of PEFT: {@code bottleneck_size}, {@code non_linearity} (tanh, that fork's
+ * default, or relu, gelu, silu), {@code adapter_dropout}, {@code use_parallel_adapter} (false: Houlsby's series adapter after the
  * module; true: He et al.'s parallel adapter from the module's input), {@code scaling} (s in
  * {@code y + s·up(f(down(·)))}). GPT-2 defaults: series after both c_proj (the attention and MLP outputs),
  * parallel beside the whole MLP ({@link #gpt2Series()}, {@link #gpt2Parallel()}).
@@ -21,7 +21,7 @@ public final class BottleneckConfig extends AdapterConfig {
     static final List<String> NON_LINEARITIES = List.of("relu", "gelu", "silu", "tanh");
 
     private int bottleneckSize = 64;
-    private String nonLinearity = "relu";
+    private String nonLinearity = "tanh";
     private float adapterDropout;
     private boolean useParallelAdapter;
     private double scaling = 1.0;

@@ -9,6 +9,9 @@ import dev.peft4j.peft.core.AdapterConfig;
 import dev.peft4j.peft.core.PeftModel;
 import dev.peft4j.peft.core.TargetModules;
 import dev.peft4j.peft.lora.ChainOfLora;
+import dev.peft4j.peft.sparse.Selection;
+import dev.peft4j.peft.sparse.SelectionData;
+import dev.peft4j.peft.sparse.SparseConfig;
 import dev.peft4j.peft.train.AdapterMethod;
 import dev.peft4j.peft.train.Batch;
 import dev.peft4j.peft.train.BatchSampler;
@@ -57,6 +60,15 @@ final class FinetuneCommand implements Callable<Integer> {
 
     @Option(names = "--adapter", description = "Continue from this saved adapter directory.")
     Path adapter;
+
+    @Option(names = "--sparse-select", defaultValue = "random",
+            description = "Method sparse: how entries are chosen: random, magnitude, small-magnitude, gradient, fisher,"
+                    + " lift, hft or sct (default: ${DEFAULT-VALUE}).")
+    String sparseSelect;
+
+    @Option(names = "--density", defaultValue = "0.01",
+            description = "Method sparse: fraction of each target's entries trained (default: ${DEFAULT-VALUE}).")
+    double density;
 
     @Option(names = "--optimizer", defaultValue = "adamw", description = "adamw or sgd (default: ${DEFAULT-VALUE}).")
     String optimizer;
@@ -117,6 +129,16 @@ final class FinetuneCommand implements Callable<Integer> {
                 AdapterConfig config = m.config(r, alpha, dropout,
                         targetModules == null ? null : TargetModules.parse(targetModules));
                 config.baseModelNameOrPath(model.toString());
+                if (config instanceof SparseConfig sparse) {
+                    // Data-dependent selections run one pass over the examples in file order.
+                    List<Batch> pass = new java.util.ArrayList<>();
+                    for (int i = 0; i < examples.size(); i += batchSize) {
+                        pass.add(Batch.collate(examples.subList(i, Math.min(examples.size(), i + batchSize)), 0));
+                    }
+                    sparse.selection(Selection.parse(sparseSelect, "--sparse-select")).density(density)
+                            .selectionData(SelectionData.of(gpt2, pass,
+                                    b -> Gpt2Model.causalLmLoss(gpt2.forward(b.inputIds(), b.batch(), b.seq()), b.labels())));
+                }
                 peft = PeftModel.create(gpt2, k, config, rng);
             }
             log.println("peft4j finetune: " + m.cliName() + " on " + model + ", " + examples.size() + " examples; "

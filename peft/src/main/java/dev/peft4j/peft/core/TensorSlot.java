@@ -11,7 +11,10 @@ public interface TensorSlot {
 
     void load(float[] values);
 
-    /** Whether the slot holds int32 data (saved as I32), read by {@link #intValues()} and {@link #loadInts}. */
+    /**
+     * Whether the slot holds int32 data (saved as I32), read by {@link #intValues()} and {@link #loadInts};
+     * its {@link #values()} are the same numbers as floats (exact below 2^24), for generic comparisons.
+     */
     default boolean isInt32() {
         return false;
     }

@@ -2,7 +2,6 @@ package dev.peft4j.peft.sparse;
 
 import dev.peft4j.engine.nn.LinearLayer;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,7 +44,7 @@ public final class IndexSelection {
                 }
             }
             default -> {
-                for (Map.Entry<String, LinearLayer> e : new ArrayList<>(targets.entrySet())) {
+                for (Map.Entry<String, LinearLayer> e : targets.entrySet()) {
                     out.put(e.getKey(), perTarget(c, e.getKey(), e.getValue()));
                 }
             }

@@ -155,7 +155,12 @@ public final class SparseLayer extends Module implements AdapterLayer {
             }
 
             public float[] values() {
-                throw new UnsupportedOperationException("sparse_indices of \"" + path + "\" are int32");
+                int[] idx = a.pattern.indices();
+                float[] f = new float[idx.length];
+                for (int j = 0; j < idx.length; j++) {
+                    f[j] = idx[j];
+                }
+                return f;
             }
 
             public void load(float[] values) {

@@ -19,6 +19,7 @@ final class OutputChannels {
     private final Tensor gain;        // the norm's weight, or null for a linear layer
     private final Tensor bias;        // may be null
     private final int width;
+    private float[] biasBeforeFold; // b' = γb + β loses b to cancellation where γ is small: keep it
 
     private OutputChannels(String path, LinearLayer linear, Tensor gain, Tensor bias, int width) {
         this.path = path;
@@ -53,6 +54,7 @@ final class OutputChannels {
         scaleRows(scale, false);
         if (bias != null) {
             float[] b = bias.toArray();
+            biasBeforeFold = b.clone();
             for (int o = 0; o < width; o++) {
                 b[o] = (float) ((double) scale[o] * b[o] + shift[o]);
             }
@@ -60,7 +62,7 @@ final class OutputChannels {
         }
     }
 
-    /** The inverse of {@link #fold}: b = (b' - β)/γ, W = diag(1/γ)W'. */
+    /** The inverse of {@link #fold}: W = diag(1/γ)W' (one rounding) and the bias as it was before the fold. */
     void unfold(float[] scale, float[] shift) {
         for (int o = 0; o < width; o++) {
             if (scale[o] == 0f) {
@@ -70,11 +72,8 @@ final class OutputChannels {
         }
         scaleRows(scale, true);
         if (bias != null) {
-            float[] b = bias.toArray();
-            for (int o = 0; o < width; o++) {
-                b[o] = (float) (((double) b[o] - shift[o]) / scale[o]);
-            }
-            bias.copyFrom(b);
+            bias.copyFrom(biasBeforeFold);
+            biasBeforeFold = null;
         }
     }
 
