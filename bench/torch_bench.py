@@ -29,6 +29,7 @@ SHAPES = {
 N_POSITIONS = 1024
 LR, WEIGHT_DECAY = 1e-3, 0.01
 LORA_R, LORA_ALPHA = 8, 16
+PHASES = [0.0, 0.0, 0.0]  # seconds in forward+loss, backward, optimizer, summed over the timed steps
 
 
 class Conv1D(nn.Module):
@@ -124,8 +125,11 @@ def prepare(mode, model, ids):
         model.eval()
 
         def step():
+            t0 = time.perf_counter()
             with torch.no_grad():
-                return model.loss(ids).item()
+                value = model.loss(ids).item()
+            PHASES[0] += time.perf_counter() - t0
+            return value
         return step
     if mode == "lora":
         for p in model.parameters():
@@ -138,11 +142,18 @@ def prepare(mode, model, ids):
     model.train()
 
     def step():
+        t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
         loss = model.loss(ids)
+        t1 = time.perf_counter()
         loss.backward()
+        t2 = time.perf_counter()
         opt.step()
-        return loss.item()
+        value = loss.item()
+        t3 = time.perf_counter()
+        for i, dt in enumerate((t1 - t0, t2 - t1, t3 - t2)):
+            PHASES[i] += dt
+        return value
     return step
 
 
@@ -170,6 +181,7 @@ def main():
         loss = step()
         first = loss if first is None else first
     times = []
+    PHASES[:] = [0.0, 0.0, 0.0]
     for _ in range(args.steps):
         t0 = time.perf_counter()
         last = step()
@@ -177,6 +189,8 @@ def main():
     first = last if first is None else first
     median = statistics.median(times)  # as peft4j: other work on a shared machine inflates the mean
     print("# trainable %d of %d parameters; loss %.4f -> %.4f" % (trainable, total, first, last))
+    print("# mean per step: forward+loss %.1f ms, backward %.1f ms, optimizer %.1f ms"
+          % tuple(p * 1e3 / args.steps for p in PHASES))
     print("ms_per_step %.1f" % (median * 1e3))
     print("tokens_per_s %.1f" % (shape["batch"] * shape["seq"] / median))
     print("peak_rss_mib %.1f" % (peak_rss_bytes() / 2 ** 20))

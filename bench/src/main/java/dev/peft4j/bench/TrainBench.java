@@ -66,7 +66,24 @@ public final class TrainBench {
      * warm-up step (or first timed one) and the last step.
      */
     public record Result(String backend, double msPerStep, double tokensPerSecond, long trainable, long total,
-                         long peakRssBytes, long heapPeakBytes, float firstLoss, float lastLoss) {
+                         long peakRssBytes, long heapPeakBytes, float firstLoss, float lastLoss, Phases phases) {
+    }
+
+    /** Mean milliseconds per timed step spent in the forward pass (with loss), backward and optimizer step. */
+    public record Phases(double forwardMs, double backwardMs, double optimizerMs) {
+    }
+
+    /** Nanoseconds per phase, summed over the steps since the last {@link #reset}. */
+    static final class PhaseClock {
+        final long[] nanos = new long[3];
+
+        void reset() {
+            java.util.Arrays.fill(nanos, 0);
+        }
+
+        Phases perStep(int steps) {
+            return new Phases(nanos[0] / 1e6 / steps, nanos[1] / 1e6 / steps, nanos[2] / 1e6 / steps);
+        }
     }
 
     private TrainBench() {
@@ -82,6 +99,8 @@ public final class TrainBench {
         Result r = run(o);
         out.printf("# backend %s; trainable %d of %d parameters; loss %.4f -> %.4f%n", r.backend(), r.trainable(),
                 r.total(), r.firstLoss(), r.lastLoss());
+        out.printf("# mean per step: forward+loss %.1f ms, backward %.1f ms, optimizer %.1f ms%n",
+                r.phases().forwardMs(), r.phases().backwardMs(), r.phases().optimizerMs());
         // key value lines, read by bench/compare-torch.sh (torch_bench.py prints the same keys)
         out.printf(Locale.ROOT, "ms_per_step %.1f%n", r.msPerStep()); // median step
         out.printf(Locale.ROOT, "tokens_per_s %.1f%n", r.tokensPerSecond());
@@ -98,7 +117,8 @@ public final class TrainBench {
         }
         try (Kernels k = Backends.create(o.device())) {
             Gpt2Model model = new Gpt2Model(s.config(), k, new Rng(o.seed() + 1));
-            Supplier<Float> step = prepare(o.mode(), model, k, ids, s, o.seed() + 2);
+            PhaseClock clock = new PhaseClock();
+            Supplier<Float> step = prepare(o.mode(), model, k, ids, s, o.seed() + 2, clock);
             long trainable = model.trainableParameters().stream().mapToLong(Tensor::numel).sum();
             if (o.mode() == Mode.FORWARD) {
                 trainable = 0;
@@ -110,6 +130,7 @@ public final class TrainBench {
                 first = i == 0 ? loss : first;
             }
             PeakMemory.resetHeapPeak();
+            clock.reset();
             float last = Float.NaN;
             double[] ms = new double[o.steps()];
             for (int i = 0; i < o.steps(); i++) {
@@ -120,7 +141,7 @@ public final class TrainBench {
             first = Float.isNaN(first) ? last : first;
             double median = median(ms); // the median step: other work on a shared machine inflates the mean
             return new Result(k.name(), median, s.tokens() * 1e3 / median, trainable, total,
-                    PeakMemory.peakRssBytes(), PeakMemory.heapPeakBytes(), first, last);
+                    PeakMemory.peakRssBytes(), PeakMemory.heapPeakBytes(), first, last, clock.perStep(o.steps()));
         }
     }
 
@@ -133,11 +154,15 @@ public final class TrainBench {
 
     /** One step of {@code mode} as a closure returning the loss; sets up the adapter and optimizer it needs. */
     @SuppressWarnings("try") // the no-grad scope is used only for its extent
-    static Supplier<Float> prepare(Mode mode, Gpt2Model model, Kernels k, int[] ids, TrainShape s, long seed) {
+    static Supplier<Float> prepare(Mode mode, Gpt2Model model, Kernels k, int[] ids, TrainShape s, long seed,
+                                   PhaseClock clock) {
         return switch (mode) {
             case FORWARD -> () -> {
                 try (Autograd.Scope ignored = Autograd.noGrad()) {
-                    return model.loss(ids, ids, s.batch(), s.seq()).item();
+                    long t0 = System.nanoTime();
+                    float loss = model.loss(ids, ids, s.batch(), s.seq()).item();
+                    clock.nanos[0] += System.nanoTime() - t0;
+                    return loss;
                 }
             };
             case LORA -> {
@@ -146,22 +171,32 @@ public final class TrainBench {
                 PeftModel peft = PeftModel.create(model, k, config, new Rng(seed));
                 model.train(true);
                 yield trainStep(model, new AdamW(peft.trainableParameters(), LR, 0.9f, 0.999f, 1e-8f, WEIGHT_DECAY),
-                        ids, s);
+                        ids, s, clock);
             }
             case FULL -> {
                 model.train(true);
-                yield trainStep(model, new AdamW(model.parameters(), LR, 0.9f, 0.999f, 1e-8f, WEIGHT_DECAY), ids, s);
+                yield trainStep(model, new AdamW(model.parameters(), LR, 0.9f, 0.999f, 1e-8f, WEIGHT_DECAY), ids, s,
+                        clock);
             }
         };
     }
 
-    private static Supplier<Float> trainStep(Gpt2Model model, AdamW opt, int[] ids, TrainShape s) {
+    /** Phases are timed on the host: exact on the CPU backend; an OpenCL queue may shift time between them. */
+    private static Supplier<Float> trainStep(Gpt2Model model, AdamW opt, int[] ids, TrainShape s, PhaseClock clock) {
         return () -> {
+            long t0 = System.nanoTime();
             opt.zeroGrad();
             Tensor loss = model.loss(ids, ids, s.batch(), s.seq());
+            long t1 = System.nanoTime();
             loss.backward();
+            long t2 = System.nanoTime();
             opt.step();
-            return loss.item();
+            float value = loss.item();
+            long t3 = System.nanoTime();
+            clock.nanos[0] += t1 - t0;
+            clock.nanos[1] += t2 - t1;
+            clock.nanos[2] += t3 - t2;
+            return value;
         };
     }
 

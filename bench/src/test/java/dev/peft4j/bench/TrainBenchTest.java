@@ -22,6 +22,8 @@ class TrainBenchTest {
         assertEquals(2L * 8 * (16 + 48 + 16 + 16), r.trainable());
         assertTrue(r.lastLoss() < r.firstLoss(), r.firstLoss() + " -> " + r.lastLoss());
         assertTrue(r.tokensPerSecond() > 0 && r.msPerStep() > 0);
+        assertTrue(r.phases().forwardMs() > 0 && r.phases().backwardMs() > 0 && r.phases().optimizerMs() > 0,
+                r.phases().toString());
     }
 
     @Test
@@ -35,6 +37,7 @@ class TrainBenchTest {
 
         TrainBench.Result forward = run(TrainBench.Mode.FORWARD, 2);
         assertEquals(0, forward.trainable());
+        assertEquals(0, forward.phases().backwardMs(), "no backward pass in forward mode");
         assertEquals(forward.firstLoss(), forward.lastLoss(), "a forward pass changes nothing");
         assertEquals(full.firstLoss(), forward.firstLoss(), 1e-5, "same seeds, same model and tokens");
         assertTrue(forward.peakRssBytes() > forward.heapPeakBytes() / 4, "VmHWM should be read on Linux");

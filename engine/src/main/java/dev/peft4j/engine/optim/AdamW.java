@@ -90,4 +90,40 @@ public final class AdamW implements Optimizer {
     public int steps(int index) {
         return steps[index];
     }
+
+    @Override
+    public int size() {
+        return params.size();
+    }
+
+    @Override
+    public ParamState state(int index) {
+        if (m[index] == null) {
+            return ParamState.fresh();
+        }
+        Tensor p = params.get(index);
+        return new ParamState(steps[index], java.util.Map.of("exp_avg", read(p, m[index]), "exp_avg_sq", read(p, v[index])));
+    }
+
+    @Override
+    public void loadState(int index, ParamState state) {
+        Tensor p = params.get(index);
+        int n = p.numel();
+        if (state.steps() == 0) {
+            m[index] = null;
+            v[index] = null;
+            steps[index] = 0;
+            return;
+        }
+        Kernels k = p.kernels();
+        m[index] = k.upload(state.buffer("exp_avg", n, "AdamW", index), 0, n);
+        v[index] = k.upload(state.buffer("exp_avg_sq", n, "AdamW", index), 0, n);
+        steps[index] = state.steps();
+    }
+
+    static float[] read(Tensor p, Buffer b) {
+        float[] out = new float[p.numel()];
+        p.kernels().read(b, 0, out, 0, out.length);
+        return out;
+    }
 }

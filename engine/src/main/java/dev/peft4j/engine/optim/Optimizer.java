@@ -13,4 +13,13 @@ public interface Optimizer {
     float lr();
 
     void setLr(float lr);
+
+    /** How many parameters this optimizer updates (state indices run over 0..size-1). */
+    int size();
+
+    /** Parameter {@code index}'s state (step count and buffers, copied to the host), for a checkpoint. */
+    ParamState state(int index);
+
+    /** Puts back what {@link #state} gave, so the next {@link #step()} is the one the saved run would have taken. */
+    void loadState(int index, ParamState state);
 }

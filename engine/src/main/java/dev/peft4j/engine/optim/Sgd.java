@@ -15,6 +15,7 @@ public final class Sgd implements Optimizer {
 
     private final List<Tensor> params;
     private final Buffer[] momentumBufs;
+    private final int[] steps;
     private float lr;
     private final float momentum;
     private final float dampening;
@@ -39,6 +40,7 @@ public final class Sgd implements Optimizer {
         }
         this.params = List.copyOf(params);
         this.momentumBufs = new Buffer[params.size()];
+        this.steps = new int[params.size()];
         this.lr = lr;
         this.momentum = momentum;
         this.dampening = dampening;
@@ -64,6 +66,7 @@ public final class Sgd implements Optimizer {
             }
             k.sgd(p.buffer(), p.offset(), g.buffer(), g.offset(), momentumBufs[i], 0, n,
                     lr, momentum, dampening, weightDecay, nesterov, first);
+            steps[i]++;
         }
     }
 
@@ -83,5 +86,27 @@ public final class Sgd implements Optimizer {
     public void setLr(float lr) {
         ParamChecks.requireInRange("Sgd", "lr", lr, 0, Float.MAX_VALUE);
         this.lr = lr;
+    }
+
+    @Override
+    public int size() {
+        return params.size();
+    }
+
+    /** The step count, and the momentum buffer once there is one (plain SGD keeps no buffer). */
+    @Override
+    public ParamState state(int index) {
+        Buffer b = momentumBufs[index];
+        return new ParamState(steps[index], b == null ? java.util.Map.of()
+                : java.util.Map.of("momentum_buffer", AdamW.read(params.get(index), b)));
+    }
+
+    @Override
+    public void loadState(int index, ParamState state) {
+        Tensor p = params.get(index);
+        int n = p.numel();
+        steps[index] = state.steps();
+        momentumBufs[index] = momentum != 0f && state.steps() > 0
+                ? p.kernels().upload(state.buffer("momentum_buffer", n, "Sgd", index), 0, n) : null;
     }
 }

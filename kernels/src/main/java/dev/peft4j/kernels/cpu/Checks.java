@@ -25,6 +25,20 @@ final class Checks {
         return buffer == null ? null : array(op, name, buffer);
     }
 
+    /** {@link #array} and {@link #range} in one: the array behind {@code buffer}, holding {@code [off, off + len)}. */
+    static float[] span(String op, String name, Buffer buffer, int off, long len) {
+        float[] a = array(op, name, buffer);
+        range(op, name, a, off, len);
+        return a;
+    }
+
+    /** Like {@link #span} but a null buffer means "not needed" and yields null. */
+    static float[] optionalSpan(String op, String name, Buffer buffer, int off, long len) {
+        float[] a = optionalArray(op, name, buffer);
+        range(op, name, a, off, len);
+        return a;
+    }
+
     /** Checks that {@code [off, off + len)} lies inside {@code a} (skipped when a is null). */
     static void range(String op, String name, float[] a, int off, long len) {
         if (a == null) {

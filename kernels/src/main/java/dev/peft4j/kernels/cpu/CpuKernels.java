@@ -3,7 +3,9 @@ package dev.peft4j.kernels.cpu;
 import static dev.peft4j.kernels.cpu.Checks.array;
 import static dev.peft4j.kernels.cpu.Checks.nonNegative;
 import static dev.peft4j.kernels.cpu.Checks.optionalArray;
+import static dev.peft4j.kernels.cpu.Checks.optionalSpan;
 import static dev.peft4j.kernels.cpu.Checks.range;
+import static dev.peft4j.kernels.cpu.Checks.span;
 
 import dev.peft4j.kernels.Binary;
 import dev.peft4j.kernels.Buffer;
@@ -89,33 +91,28 @@ public final class CpuKernels implements Kernels {
 
     @Override
     public void write(float[] host, int hostOff, Buffer dst, int dstOff, int len) {
-        float[] d = array("write", "dst", dst);
+        float[] d = span("write", "dst", dst, dstOff, len);
         range("write", "host", host, hostOff, len);
-        range("write", "dst", d, dstOff, len);
         System.arraycopy(host, hostOff, d, dstOff, len);
     }
 
     @Override
     public void read(Buffer src, int srcOff, float[] host, int hostOff, int len) {
-        float[] s = array("read", "src", src);
-        range("read", "src", s, srcOff, len);
+        float[] s = span("read", "src", src, srcOff, len);
         range("read", "host", host, hostOff, len);
         System.arraycopy(s, srcOff, host, hostOff, len);
     }
 
     @Override
     public void copy(Buffer src, int srcOff, Buffer dst, int dstOff, int len) {
-        float[] s = array("copy", "src", src);
-        float[] d = array("copy", "dst", dst);
-        range("copy", "src", s, srcOff, len);
-        range("copy", "dst", d, dstOff, len);
+        float[] s = span("copy", "src", src, srcOff, len);
+        float[] d = span("copy", "dst", dst, dstOff, len);
         elementwise.copy(s, srcOff, d, dstOff, len);
     }
 
     @Override
     public void fill(Buffer dst, int off, int len, float value) {
-        float[] d = array("fill", "dst", dst);
-        range("fill", "dst", d, off, len);
+        float[] d = span("fill", "dst", dst, off, len);
         elementwise.fill(d, off, len, value);
     }
 
@@ -204,37 +201,29 @@ public final class CpuKernels implements Kernels {
     @Override
     public void unary(Unary op, Buffer x, int xOff, Buffer y, int yOff, int n) {
         String name = "unary " + op;
-        float[] xv = array(name, "x", x);
-        float[] yv = array(name, "y", y);
-        range(name, "x", xv, xOff, n);
-        range(name, "y", yv, yOff, n);
+        float[] xv = span(name, "x", x, xOff, n);
+        float[] yv = span(name, "y", y, yOff, n);
         elementwise.unary(op, xv, xOff, yv, yOff, n);
     }
 
     @Override
     public void unaryBackward(Unary op, Buffer x, int xOff, Buffer dy, int dyOff, Buffer dx, int dxOff, int n) {
         String name = "unaryBackward " + op;
-        float[] dxv = optionalArray(name, "dx", dx);
+        float[] dxv = optionalSpan(name, "dx", dx, dxOff, n);
         if (dxv == null) {
             return;
         }
-        float[] xv = array(name, "x", x);
-        float[] dyv = array(name, "dy", dy);
-        range(name, "x", xv, xOff, n);
-        range(name, "dy", dyv, dyOff, n);
-        range(name, "dx", dxv, dxOff, n);
+        float[] xv = span(name, "x", x, xOff, n);
+        float[] dyv = span(name, "dy", dy, dyOff, n);
         elementwise.unaryBackward(op, xv, xOff, dyv, dyOff, dxv, dxOff, n);
     }
 
     @Override
     public void binary(Binary op, Buffer a, int aOff, Buffer b, int bOff, Buffer out, int outOff, int n) {
         String name = "binary " + op;
-        float[] av = array(name, "a", a);
-        float[] bv = array(name, "b", b);
-        float[] ov = array(name, "out", out);
-        range(name, "a", av, aOff, n);
-        range(name, "b", bv, bOff, n);
-        range(name, "out", ov, outOff, n);
+        float[] av = span(name, "a", a, aOff, n);
+        float[] bv = span(name, "b", b, bOff, n);
+        float[] ov = span(name, "out", out, outOff, n);
         elementwise.binary(op, av, aOff, bv, bOff, ov, outOff, n);
     }
 
@@ -286,48 +275,37 @@ public final class CpuKernels implements Kernels {
 
     @Override
     public void scale(Buffer x, int xOff, float alpha, float beta, Buffer y, int yOff, int n) {
-        float[] xv = array("scale", "x", x);
-        float[] yv = array("scale", "y", y);
-        range("scale", "x", xv, xOff, n);
-        range("scale", "y", yv, yOff, n);
+        float[] xv = span("scale", "x", x, xOff, n);
+        float[] yv = span("scale", "y", y, yOff, n);
         elementwise.scale(xv, xOff, alpha, beta, yv, yOff, n);
     }
 
     @Override
     public void axpy(float alpha, Buffer x, int xOff, Buffer y, int yOff, int n) {
-        float[] xv = array("axpy", "x", x);
-        float[] yv = array("axpy", "y", y);
-        range("axpy", "x", xv, xOff, n);
-        range("axpy", "y", yv, yOff, n);
+        float[] xv = span("axpy", "x", x, xOff, n);
+        float[] yv = span("axpy", "y", y, yOff, n);
         elementwise.axpy(alpha, xv, xOff, yv, yOff, n);
     }
 
     @Override
     public void fma(Buffer a, int aOff, Buffer b, int bOff, Buffer c, int cOff, Buffer out, int outOff, int n) {
-        float[] av = array("fma", "a", a);
-        float[] bv = array("fma", "b", b);
-        float[] cv = array("fma", "c", c);
-        float[] ov = array("fma", "out", out);
-        range("fma", "a", av, aOff, n);
-        range("fma", "b", bv, bOff, n);
-        range("fma", "c", cv, cOff, n);
-        range("fma", "out", ov, outOff, n);
+        float[] av = span("fma", "a", a, aOff, n);
+        float[] bv = span("fma", "b", b, bOff, n);
+        float[] cv = span("fma", "c", c, cOff, n);
+        float[] ov = span("fma", "out", out, outOff, n);
         elementwise.fma(av, aOff, bv, bOff, cv, cOff, ov, outOff, n);
     }
 
     @Override
     public void scaleByScalar(Buffer x, int xOff, Buffer s, int sOff, int n) {
-        float[] xv = array("scaleByScalar", "x", x);
-        float[] sv = array("scaleByScalar", "s", s);
-        range("scaleByScalar", "x", xv, xOff, n);
-        range("scaleByScalar", "s", sv, sOff, 1);
+        float[] xv = span("scaleByScalar", "x", x, xOff, n);
+        float[] sv = span("scaleByScalar", "s", s, sOff, 1);
         elementwise.scale(xv, xOff, sv[sOff], 0f, xv, xOff, n);
     }
 
     @Override
     public void dropoutMask(Buffer mask, int off, int n, float p, long seed) {
-        float[] mv = array("dropoutMask", "mask", mask);
-        range("dropoutMask", "mask", mv, off, n);
+        float[] mv = span("dropoutMask", "mask", mask, off, n);
         if (!(p >= 0f && p <= 1f)) {
             throw new IllegalArgumentException("dropoutMask: probability p = " + p + " outside [0, 1]");
         }
@@ -338,38 +316,31 @@ public final class CpuKernels implements Kernels {
 
     @Override
     public void sumRows(Buffer x, int xOff, int rows, int cols, Buffer out, int outOff, boolean accumulate) {
-        float[] xv = array("sumRows", "x", x);
-        float[] ov = array("sumRows", "out", out);
         checkRows("sumRows", rows, cols);
-        range("sumRows", "x", xv, xOff, (long) rows * cols);
-        range("sumRows", "out", ov, outOff, rows);
+        float[] xv = span("sumRows", "x", x, xOff, (long) rows * cols);
+        float[] ov = span("sumRows", "out", out, outOff, rows);
         reductions.sumRows(xv, xOff, rows, cols, ov, outOff, accumulate);
     }
 
     @Override
     public void maxRows(Buffer x, int xOff, int rows, int cols, Buffer out, int outOff) {
-        float[] xv = array("maxRows", "x", x);
-        float[] ov = array("maxRows", "out", out);
         checkRows("maxRows", rows, cols);
-        range("maxRows", "x", xv, xOff, (long) rows * cols);
-        range("maxRows", "out", ov, outOff, rows);
+        float[] xv = span("maxRows", "x", x, xOff, (long) rows * cols);
+        float[] ov = span("maxRows", "out", out, outOff, rows);
         reductions.maxRows(xv, xOff, rows, cols, ov, outOff);
     }
 
     @Override
     public void sum(Buffer x, int xOff, int n, Buffer out, int outOff, boolean accumulate) {
-        float[] xv = array("sum", "x", x);
-        float[] ov = array("sum", "out", out);
-        range("sum", "x", xv, xOff, n);
-        range("sum", "out", ov, outOff, 1);
+        float[] xv = span("sum", "x", x, xOff, n);
+        float[] ov = span("sum", "out", out, outOff, 1);
         double total = reductions.sum(xv, xOff, n);
         ov[outOff] = (float) (accumulate ? ov[outOff] + total : total);
     }
 
     @Override
     public double sumOfSquares(Buffer x, int xOff, int n) {
-        float[] xv = array("sumOfSquares", "x", x);
-        range("sumOfSquares", "x", xv, xOff, n);
+        float[] xv = span("sumOfSquares", "x", x, xOff, n);
         return reductions.sumOfSquares(xv, xOff, n);
     }
 
@@ -378,15 +349,13 @@ public final class CpuKernels implements Kernels {
     @Override
     public void softmax(Buffer x, int xOff, Buffer y, int yOff, int rows, int cols, float scale,
                         boolean causal, int rowsPerBlock) {
-        float[] xv = array("softmax", "x", x);
-        float[] yv = array("softmax", "y", y);
         checkRows("softmax", rows, cols);
+        float[] xv = span("softmax", "x", x, xOff, (long) rows * cols);
+        float[] yv = span("softmax", "y", y, yOff, (long) rows * cols);
         if (causal && (rowsPerBlock < 1 || rowsPerBlock > cols)) {
             throw new IllegalArgumentException("softmax: causal rowsPerBlock = " + rowsPerBlock
                     + " must lie in [1, cols = " + cols + "] (cols - rowsPerBlock is the cached prefix)");
         }
-        range("softmax", "x", xv, xOff, (long) rows * cols);
-        range("softmax", "y", yv, yOff, (long) rows * cols);
         softmax.softmax(xv, xOff, yv, yOff, rows, cols, scale, causal, rowsPerBlock);
     }
 
@@ -397,23 +366,19 @@ public final class CpuKernels implements Kernels {
         if (dxv == null) {
             return;
         }
-        float[] yv = array("softmaxBackward", "y", y);
-        float[] dyv = array("softmaxBackward", "dy", dy);
         checkRows("softmaxBackward", rows, cols);
         long len = (long) rows * cols;
-        range("softmaxBackward", "y", yv, yOff, len);
-        range("softmaxBackward", "dy", dyv, dyOff, len);
+        float[] yv = span("softmaxBackward", "y", y, yOff, len);
+        float[] dyv = span("softmaxBackward", "dy", dy, dyOff, len);
         range("softmaxBackward", "dx", dxv, dxOff, len);
         softmax.softmaxBackward(yv, yOff, dyv, dyOff, dxv, dxOff, rows, cols, scale);
     }
 
     @Override
     public void logSoftmax(Buffer x, int xOff, Buffer y, int yOff, int rows, int cols) {
-        float[] xv = array("logSoftmax", "x", x);
-        float[] yv = array("logSoftmax", "y", y);
         checkRows("logSoftmax", rows, cols);
-        range("logSoftmax", "x", xv, xOff, (long) rows * cols);
-        range("logSoftmax", "y", yv, yOff, (long) rows * cols);
+        float[] xv = span("logSoftmax", "x", x, xOff, (long) rows * cols);
+        float[] yv = span("logSoftmax", "y", y, yOff, (long) rows * cols);
         softmax.logSoftmax(xv, xOff, yv, yOff, rows, cols);
     }
 
@@ -423,12 +388,10 @@ public final class CpuKernels implements Kernels {
         if (dxv == null) {
             return;
         }
-        float[] yv = array("logSoftmaxBackward", "y", y);
-        float[] dyv = array("logSoftmaxBackward", "dy", dy);
         checkRows("logSoftmaxBackward", rows, cols);
         long len = (long) rows * cols;
-        range("logSoftmaxBackward", "y", yv, yOff, len);
-        range("logSoftmaxBackward", "dy", dyv, dyOff, len);
+        float[] yv = span("logSoftmaxBackward", "y", y, yOff, len);
+        float[] dyv = span("logSoftmaxBackward", "dy", dy, dyOff, len);
         range("logSoftmaxBackward", "dx", dxv, dxOff, len);
         softmax.logSoftmaxBackward(yv, yOff, dyv, dyOff, dxv, dxOff, rows, cols);
     }
@@ -437,13 +400,10 @@ public final class CpuKernels implements Kernels {
     public void crossEntropy(Buffer logits, int logitsOff, int[] targets, int ignoreIndex, int rows, int vocab,
                              Buffer losses, int lossesOff, Buffer lse, int lseOff) {
         String op = "crossEntropy";
-        float[] lv = array(op, "logits", logits);
-        float[] lossv = array(op, "losses", losses);
-        float[] lsev = optionalArray(op, "lse", lse);
         checkRows(op, rows, vocab);
-        range(op, "logits", lv, logitsOff, (long) rows * vocab);
-        range(op, "losses", lossv, lossesOff, rows);
-        range(op, "lse", lsev, lseOff, rows);
+        float[] lv = span(op, "logits", logits, logitsOff, (long) rows * vocab);
+        float[] lossv = span(op, "losses", losses, lossesOff, rows);
+        float[] lsev = optionalSpan(op, "lse", lse, lseOff, rows);
         checkTargets(op, targets, ignoreIndex, rows, vocab);
         softmax.crossEntropy(lv, logitsOff, targets, ignoreIndex, rows, vocab, lossv, lossesOff, lsev, lseOff);
     }
@@ -457,13 +417,10 @@ public final class CpuKernels implements Kernels {
         if (dv == null) {
             return;
         }
-        float[] lv = array(op, "logits", logits);
-        float[] lsev = array(op, "lse", lse);
-        float[] dl = array(op, "dLoss", dLoss);
         checkRows(op, rows, vocab);
-        range(op, "logits", lv, logitsOff, (long) rows * vocab);
-        range(op, "lse", lsev, lseOff, rows);
-        range(op, "dLoss", dl, dLossOff, 1);
+        float[] lv = span(op, "logits", logits, logitsOff, (long) rows * vocab);
+        float[] lsev = span(op, "lse", lse, lseOff, rows);
+        float[] dl = span(op, "dLoss", dLoss, dLossOff, 1);
         range(op, "dlogits", dv, dlogitsOff, (long) rows * vocab);
         checkTargets(op, targets, ignoreIndex, rows, vocab);
         softmax.crossEntropyBackward(lv, logitsOff, lsev, lseOff, targets, ignoreIndex, rows, vocab,
@@ -540,19 +497,13 @@ public final class CpuKernels implements Kernels {
                           Buffer y, int yOff, Buffer mean, int meanOff, Buffer rstd, int rstdOff,
                           int rows, int cols, float eps) {
         String op = "layerNorm";
-        float[] xv = array(op, "x", x);
-        float[] gv = optionalArray(op, "gamma", gamma);
-        float[] bv = optionalArray(op, "beta", beta);
-        float[] yv = array(op, "y", y);
-        float[] mv = optionalArray(op, "mean", mean);
-        float[] rv = optionalArray(op, "rstd", rstd);
         checkRows(op, rows, cols);
-        range(op, "x", xv, xOff, (long) rows * cols);
-        range(op, "gamma", gv, gammaOff, cols);
-        range(op, "beta", bv, betaOff, cols);
-        range(op, "y", yv, yOff, (long) rows * cols);
-        range(op, "mean", mv, meanOff, rows);
-        range(op, "rstd", rv, rstdOff, rows);
+        float[] xv = span(op, "x", x, xOff, (long) rows * cols);
+        float[] gv = optionalSpan(op, "gamma", gamma, gammaOff, cols);
+        float[] bv = optionalSpan(op, "beta", beta, betaOff, cols);
+        float[] yv = span(op, "y", y, yOff, (long) rows * cols);
+        float[] mv = optionalSpan(op, "mean", mean, meanOff, rows);
+        float[] rv = optionalSpan(op, "rstd", rstd, rstdOff, rows);
         norms.layerNorm(xv, xOff, gv, gammaOff, bv, betaOff, yv, yOff, mv, meanOff, rv, rstdOff, rows, cols, eps);
     }
 
@@ -568,18 +519,13 @@ public final class CpuKernels implements Kernels {
         if (dxv == null && dgv == null && dbv == null) {
             return;
         }
-        float[] xv = array(op, "x", x);
-        float[] gv = optionalArray(op, "gamma", gamma);
-        float[] mv = array(op, "mean", mean);
-        float[] rv = array(op, "rstd", rstd);
-        float[] dyv = array(op, "dy", dy);
         checkRows(op, rows, cols);
         long len = (long) rows * cols;
-        range(op, "x", xv, xOff, len);
-        range(op, "gamma", gv, gammaOff, cols);
-        range(op, "mean", mv, meanOff, rows);
-        range(op, "rstd", rv, rstdOff, rows);
-        range(op, "dy", dyv, dyOff, len);
+        float[] xv = span(op, "x", x, xOff, len);
+        float[] gv = optionalSpan(op, "gamma", gamma, gammaOff, cols);
+        float[] mv = span(op, "mean", mean, meanOff, rows);
+        float[] rv = span(op, "rstd", rstd, rstdOff, rows);
+        float[] dyv = span(op, "dy", dy, dyOff, len);
         range(op, "dx", dxv, dxOff, len);
         range(op, "dgamma", dgv, dgammaOff, cols);
         range(op, "dbeta", dbv, dbetaOff, cols);
@@ -591,15 +537,11 @@ public final class CpuKernels implements Kernels {
     public void rmsNorm(Buffer x, int xOff, Buffer gamma, int gammaOff, Buffer y, int yOff, Buffer rstd, int rstdOff,
                         int rows, int cols, float eps) {
         String op = "rmsNorm";
-        float[] xv = array(op, "x", x);
-        float[] gv = optionalArray(op, "gamma", gamma);
-        float[] yv = array(op, "y", y);
-        float[] rv = optionalArray(op, "rstd", rstd);
         checkRows(op, rows, cols);
-        range(op, "x", xv, xOff, (long) rows * cols);
-        range(op, "gamma", gv, gammaOff, cols);
-        range(op, "y", yv, yOff, (long) rows * cols);
-        range(op, "rstd", rv, rstdOff, rows);
+        float[] xv = span(op, "x", x, xOff, (long) rows * cols);
+        float[] gv = optionalSpan(op, "gamma", gamma, gammaOff, cols);
+        float[] yv = span(op, "y", y, yOff, (long) rows * cols);
+        float[] rv = optionalSpan(op, "rstd", rstd, rstdOff, rows);
         norms.rmsNorm(xv, xOff, gv, gammaOff, yv, yOff, rv, rstdOff, rows, cols, eps);
     }
 
@@ -613,16 +555,12 @@ public final class CpuKernels implements Kernels {
         if (dxv == null && dgv == null) {
             return;
         }
-        float[] xv = array(op, "x", x);
-        float[] gv = optionalArray(op, "gamma", gamma);
-        float[] rv = array(op, "rstd", rstd);
-        float[] dyv = array(op, "dy", dy);
         checkRows(op, rows, cols);
         long len = (long) rows * cols;
-        range(op, "x", xv, xOff, len);
-        range(op, "gamma", gv, gammaOff, cols);
-        range(op, "rstd", rv, rstdOff, rows);
-        range(op, "dy", dyv, dyOff, len);
+        float[] xv = span(op, "x", x, xOff, len);
+        float[] gv = optionalSpan(op, "gamma", gamma, gammaOff, cols);
+        float[] rv = span(op, "rstd", rstd, rstdOff, rows);
+        float[] dyv = span(op, "dy", dy, dyOff, len);
         range(op, "dx", dxv, dxOff, len);
         range(op, "dgamma", dgv, dgammaOff, cols);
         norms.rmsNormBackward(xv, xOff, gv, gammaOff, rv, rstdOff, dyv, dyOff, dxv, dxOff, dgv, dgammaOff, rows, cols);
@@ -633,10 +571,9 @@ public final class CpuKernels implements Kernels {
     @Override
     public void embedding(Buffer table, int tableOff, int tableRows, int dim, int[] ids, Buffer out, int outOff) {
         String op = "embedding";
-        float[] tv = array(op, "table", table);
-        float[] ov = array(op, "out", out);
         checkRows(op, tableRows, dim);
-        range(op, "table", tv, tableOff, (long) tableRows * dim);
+        float[] tv = span(op, "table", table, tableOff, (long) tableRows * dim);
+        float[] ov = array(op, "out", out);
         checkIds(op, ids, tableRows);
         range(op, "out", ov, outOff, (long) ids.length * dim);
         embeddings.embedding(tv, tableOff, dim, ids, ov, outOff);
@@ -679,17 +616,13 @@ public final class CpuKernels implements Kernels {
     public void adamW(Buffer param, int pOff, Buffer grad, int gOff, Buffer m, int mOff, Buffer v, int vOff, int n,
                       float lr, float beta1, float beta2, float eps, float weightDecay, int step) {
         String op = "adamW";
-        float[] pv = array(op, "param", param);
-        float[] gv = array(op, "grad", grad);
-        float[] mv = array(op, "m", m);
-        float[] vv = array(op, "v", v);
+        float[] pv = span(op, "param", param, pOff, n);
+        float[] gv = span(op, "grad", grad, gOff, n);
+        float[] mv = span(op, "m", m, mOff, n);
+        float[] vv = span(op, "v", v, vOff, n);
         if (step < 1) {
             throw new IllegalArgumentException(op + ": step = " + step + " must be >= 1 (steps count from 1)");
         }
-        range(op, "param", pv, pOff, n);
-        range(op, "grad", gv, gOff, n);
-        range(op, "m", mv, mOff, n);
-        range(op, "v", vv, vOff, n);
         optimizers.adamW(pv, pOff, gv, gOff, mv, mOff, vv, vOff, n, lr, beta1, beta2, eps, weightDecay, step);
     }
 
@@ -697,8 +630,8 @@ public final class CpuKernels implements Kernels {
     public void sgd(Buffer param, int pOff, Buffer grad, int gOff, Buffer momentumBuf, int bOff, int n,
                     float lr, float momentum, float dampening, float weightDecay, boolean nesterov, boolean firstStep) {
         String op = "sgd";
-        float[] pv = array(op, "param", param);
-        float[] gv = array(op, "grad", grad);
+        float[] pv = span(op, "param", param, pOff, n);
+        float[] gv = span(op, "grad", grad, gOff, n);
         float[] bv = optionalArray(op, "momentumBuf", momentumBuf);
         if (momentum != 0f && bv == null) {
             throw new IllegalArgumentException(op + ": momentum = " + momentum + " needs a momentumBuf, got null");
@@ -707,8 +640,6 @@ public final class CpuKernels implements Kernels {
             throw new IllegalArgumentException(op + ": Nesterov momentum needs momentum > 0 and dampening 0, got momentum "
                     + momentum + ", dampening " + dampening);
         }
-        range(op, "param", pv, pOff, n);
-        range(op, "grad", gv, gOff, n);
         if (momentum != 0f) {
             range(op, "momentumBuf", bv, bOff, n);
         }

@@ -74,7 +74,7 @@ final class FlashAttentionMath {
             e.intoArray(s, off + j);
             vs = vs.add(e);
         }
-        float sum = vs.reduceLanes(VectorOperators.ADD);
+        float sum = LaneSums.sum(vs);
         for (; j < n; j++) {
             float e = (float) Math.exp(s[off + j] - shift);
             s[off + j] = e;
@@ -150,7 +150,7 @@ final class FlashAttentionMath {
         for (int bound = S.loopBound(len); e < bound; e += L) {
             acc = FloatVector.fromArray(S, a, aOff + e).fma(FloatVector.fromArray(S, b, bOff + e), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = LaneSums.sum(acc);
         for (; e < len; e++) {
             s += a[aOff + e] * b[bOff + e];
         }

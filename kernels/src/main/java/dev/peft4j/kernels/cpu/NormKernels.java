@@ -86,8 +86,8 @@ final class NormKernels {
                         vd = vd.add(dnorm);
                         vdn = dnorm.fma(norm, vdn);
                     }
-                    dnormSum = vd.reduceLanes(VectorOperators.ADD);
-                    dnormNormSum = vdn.reduceLanes(VectorOperators.ADD);
+                    dnormSum = LaneSums.sum(vd);
+                    dnormNormSum = LaneSums.sum(vdn);
                     for (; i < cols; i++) {
                         float norm = (x[xi + i] - m) * rs;
                         float dnorm = gamma == null ? dy[gi + i] : gamma[gOff + i] * dy[gi + i];
@@ -172,7 +172,7 @@ final class NormKernels {
                     for (; i < bound; i += S.length()) {
                         vacc = dnorm(dy, gi + i, gamma, gOff + i).fma(FloatVector.fromArray(S, x, xi + i), vacc);
                     }
-                    float dot = vacc.reduceLanes(VectorOperators.ADD);
+                    float dot = LaneSums.sum(vacc);
                     for (; i < cols; i++) {
                         float dnorm = gamma == null ? dy[gi + i] : gamma[gOff + i] * dy[gi + i];
                         dot += dnorm * x[xi + i];
@@ -228,7 +228,7 @@ final class NormKernels {
             FloatVector d = FloatVector.fromArray(S, x, xi + i).sub(centre);
             acc = d.fma(d, acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = LaneSums.sum(acc);
         for (; i < n; i++) {
             float d = x[xi + i] - centre;
             s += d * d;

@@ -53,7 +53,7 @@ final class Reductions {
         for (int bound = S.loopBound(n); i < bound; i += S.length()) {
             acc = acc.add(FloatVector.fromArray(S, x, off + i));
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = LaneSums.sum(acc);
         for (; i < n; i++) {
             s += x[off + i];
         }
@@ -91,7 +91,7 @@ final class Reductions {
                 hi = hi.add(b);
             }
         }
-        double s = lo.add(hi).reduceLanes(VectorOperators.ADD);
+        double s = LaneSums.sum(lo.add(hi));
         for (; i < n; i++) {
             double v = x[off + i];
             s += squares ? v * v : v;

@@ -68,7 +68,7 @@ final class SoftmaxKernels {
             e.intoArray(y, yi + i);
             vsum = vsum.add(e);
         }
-        float sum = vsum.reduceLanes(VectorOperators.ADD);
+        float sum = LaneSums.sum(vsum);
         for (; i < n; i++) {
             float e = (float) Math.exp(scale * x[xi + i] - shift);
             y[yi + i] = e;
@@ -84,7 +84,7 @@ final class SoftmaxKernels {
         for (int bound = S.loopBound(n); i < bound; i += S.length()) {
             vsum = vsum.add(FloatVector.fromArray(S, x, xi + i).sub(shift).lanewise(VectorOperators.EXP));
         }
-        float sum = vsum.reduceLanes(VectorOperators.ADD);
+        float sum = LaneSums.sum(vsum);
         for (; i < n; i++) {
             sum += (float) Math.exp(x[xi + i] - shift);
         }
@@ -207,7 +207,7 @@ final class SoftmaxKernels {
         for (int bound = S.loopBound(n); i < bound; i += S.length()) {
             acc = FloatVector.fromArray(S, a, ai + i).fma(FloatVector.fromArray(S, b, bi + i), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = LaneSums.sum(acc);
         for (; i < n; i++) {
             s += a[ai + i] * b[bi + i];
         }

@@ -95,7 +95,7 @@ final class SumTo {
                         tail += src[s + i];
                     }
                 }
-                float total = vacc.reduceLanes(VectorOperators.ADD) + tail;
+                float total = LaneSums.sum(vacc) + tail;
                 dst[dstOff + e] = accumulate ? dst[dstOff + e] + total : total;
             }
         });

@@ -23,6 +23,20 @@ final class Args {
         return b == null ? null : buf(owner, op, name, b);
     }
 
+    /** {@link #buf} and {@link #range} in one: the buffer as this backend's type, holding {@code [off, off + len)}. */
+    static OpenClBuffer span(OpenClKernels owner, String op, String name, Buffer b, int off, long len) {
+        OpenClBuffer cl = buf(owner, op, name, b);
+        range(op, name, cl, off, len);
+        return cl;
+    }
+
+    /** Like {@link #span} but null passes through (an optional operand). */
+    static OpenClBuffer optionalSpan(OpenClKernels owner, String op, String name, Buffer b, int off, long len) {
+        OpenClBuffer cl = optional(owner, op, name, b);
+        range(op, name, cl, off, len);
+        return cl;
+    }
+
     /** {@code [off, off + len)} must lie inside the buffer. */
     static void range(String op, String name, Buffer b, int off, long len) {
         if (b == null) return;

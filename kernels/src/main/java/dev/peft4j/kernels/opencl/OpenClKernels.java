@@ -3,7 +3,9 @@ package dev.peft4j.kernels.opencl;
 import static dev.peft4j.kernels.opencl.Args.buf;
 import static dev.peft4j.kernels.opencl.Args.nonNegative;
 import static dev.peft4j.kernels.opencl.Args.optional;
+import static dev.peft4j.kernels.opencl.Args.optionalSpan;
 import static dev.peft4j.kernels.opencl.Args.range;
+import static dev.peft4j.kernels.opencl.Args.span;
 import static org.jocl.CL.*;
 
 import dev.peft4j.kernels.Binary;
@@ -234,8 +236,7 @@ public final class OpenClKernels implements Kernels {
     @Override
     public void write(float[] host, int hostOff, Buffer dst, int dstOff, int len) {
         range("write", "host", host, hostOff, len);
-        OpenClBuffer d = buf(this, "write", "dst", dst);
-        range("write", "dst", d, dstOff, len);
+        OpenClBuffer d = span(this, "write", "dst", dst, dstOff, len);
         if (len == 0) return;
         try {
             clEnqueueWriteBuffer(cl.queue, d.mem(), CL_TRUE, 4L * dstOff, 4L * len,
@@ -251,8 +252,7 @@ public final class OpenClKernels implements Kernels {
     @Override
     public void read(Buffer src, int srcOff, float[] host, int hostOff, int len) {
         range("read", "host", host, hostOff, len);
-        OpenClBuffer s = buf(this, "read", "src", src);
-        range("read", "src", s, srcOff, len);
+        OpenClBuffer s = span(this, "read", "src", src, srcOff, len);
         if (len == 0) return;
         clEnqueueReadBuffer(cl.queue, s.mem(), CL_TRUE, 4L * srcOff, 4L * len,
                 Pointer.to(host).withByteOffset(4L * hostOff), 0, null, null);
@@ -262,10 +262,8 @@ public final class OpenClKernels implements Kernels {
 
     @Override
     public void copy(Buffer src, int srcOff, Buffer dst, int dstOff, int len) {
-        OpenClBuffer s = buf(this, "copy", "src", src);
-        OpenClBuffer d = buf(this, "copy", "dst", dst);
-        range("copy", "src", s, srcOff, len);
-        range("copy", "dst", d, dstOff, len);
+        OpenClBuffer s = span(this, "copy", "src", src, srcOff, len);
+        OpenClBuffer d = span(this, "copy", "dst", dst, dstOff, len);
         if (s == d && srcOff < dstOff + len && dstOff < srcOff + len && len > 0) {
             throw new IllegalArgumentException("copy: overlapping ranges [" + srcOff + ", " + (srcOff + len) + ") and ["
                     + dstOff + ", " + (dstOff + len) + ") of one buffer");
@@ -276,8 +274,7 @@ public final class OpenClKernels implements Kernels {
 
     @Override
     public void fill(Buffer dst, int off, int len, float value) {
-        OpenClBuffer d = buf(this, "fill", "dst", dst);
-        range("fill", "dst", d, off, len);
+        OpenClBuffer d = span(this, "fill", "dst", dst, off, len);
         if (len == 0) return;
         clEnqueueFillBuffer(cl.queue, d.mem(), Pointer.to(new float[]{value}), Sizeof.cl_float, 4L * off, 4L * len,
                 0, null, null);
@@ -347,22 +344,17 @@ public final class OpenClKernels implements Kernels {
     @Override
     public void unary(Unary op, Buffer x, int xOff, Buffer y, int yOff, int n) {
         String name = "unary " + op;
-        OpenClBuffer xb = buf(this, name, "x", x);
-        OpenClBuffer yb = buf(this, name, "y", y);
-        range(name, "x", xb, xOff, n);
-        range(name, "y", yb, yOff, n);
+        OpenClBuffer xb = span(this, name, "x", x, xOff, n);
+        OpenClBuffer yb = span(this, name, "y", y, yOff, n);
         launch("unary_fwd").i(op.ordinal()).mem(xb).i(xOff).mem(yb).i(yOff).i(n).run1(n, rwg);
     }
 
     @Override
     public void unaryBackward(Unary op, Buffer x, int xOff, Buffer dy, int dyOff, Buffer dx, int dxOff, int n) {
         String name = "unaryBackward " + op;
-        OpenClBuffer xb = buf(this, name, "x", x);
-        OpenClBuffer dyb = buf(this, name, "dy", dy);
-        OpenClBuffer dxb = optional(this, name, "dx", dx);
-        range(name, "x", xb, xOff, n);
-        range(name, "dy", dyb, dyOff, n);
-        range(name, "dx", dxb, dxOff, n);
+        OpenClBuffer xb = span(this, name, "x", x, xOff, n);
+        OpenClBuffer dyb = span(this, name, "dy", dy, dyOff, n);
+        OpenClBuffer dxb = optionalSpan(this, name, "dx", dx, dxOff, n);
         if (dxb == null) return;
         launch("unary_bwd").i(op.ordinal()).mem(xb).i(xOff).mem(dyb).i(dyOff).mem(dxb).i(dxOff).i(n).run1(n, rwg);
     }
@@ -370,12 +362,9 @@ public final class OpenClKernels implements Kernels {
     @Override
     public void binary(Binary op, Buffer a, int aOff, Buffer b, int bOff, Buffer out, int outOff, int n) {
         String name = "binary " + op;
-        OpenClBuffer ab = buf(this, name, "a", a);
-        OpenClBuffer bb = buf(this, name, "b", b);
-        OpenClBuffer ob = buf(this, name, "out", out);
-        range(name, "a", ab, aOff, n);
-        range(name, "b", bb, bOff, n);
-        range(name, "out", ob, outOff, n);
+        OpenClBuffer ab = span(this, name, "a", a, aOff, n);
+        OpenClBuffer bb = span(this, name, "b", b, bOff, n);
+        OpenClBuffer ob = span(this, name, "out", out, outOff, n);
         launch("binary_op").i(op.ordinal()).mem(ab).i(aOff).mem(bb).i(bOff).mem(ob).i(outOff).i(n).run1(n, rwg);
     }
 
@@ -421,48 +410,37 @@ public final class OpenClKernels implements Kernels {
 
     @Override
     public void scale(Buffer x, int xOff, float alpha, float beta, Buffer y, int yOff, int n) {
-        OpenClBuffer xb = buf(this, "scale", "x", x);
-        OpenClBuffer yb = buf(this, "scale", "y", y);
-        range("scale", "x", xb, xOff, n);
-        range("scale", "y", yb, yOff, n);
+        OpenClBuffer xb = span(this, "scale", "x", x, xOff, n);
+        OpenClBuffer yb = span(this, "scale", "y", y, yOff, n);
         launch("scale_shift").mem(xb).i(xOff).f(alpha).f(beta).mem(yb).i(yOff).i(n).run1(n, rwg);
     }
 
     @Override
     public void axpy(float alpha, Buffer x, int xOff, Buffer y, int yOff, int n) {
-        OpenClBuffer xb = buf(this, "axpy", "x", x);
-        OpenClBuffer yb = buf(this, "axpy", "y", y);
-        range("axpy", "x", xb, xOff, n);
-        range("axpy", "y", yb, yOff, n);
+        OpenClBuffer xb = span(this, "axpy", "x", x, xOff, n);
+        OpenClBuffer yb = span(this, "axpy", "y", y, yOff, n);
         launch("axpy").f(alpha).mem(xb).i(xOff).mem(yb).i(yOff).i(n).run1(n, rwg);
     }
 
     @Override
     public void fma(Buffer a, int aOff, Buffer b, int bOff, Buffer c, int cOff, Buffer out, int outOff, int n) {
-        OpenClBuffer ab = buf(this, "fma", "a", a);
-        OpenClBuffer bb = buf(this, "fma", "b", b);
-        OpenClBuffer cb = buf(this, "fma", "c", c);
-        OpenClBuffer ob = buf(this, "fma", "out", out);
-        range("fma", "a", ab, aOff, n);
-        range("fma", "b", bb, bOff, n);
-        range("fma", "c", cb, cOff, n);
-        range("fma", "out", ob, outOff, n);
+        OpenClBuffer ab = span(this, "fma", "a", a, aOff, n);
+        OpenClBuffer bb = span(this, "fma", "b", b, bOff, n);
+        OpenClBuffer cb = span(this, "fma", "c", c, cOff, n);
+        OpenClBuffer ob = span(this, "fma", "out", out, outOff, n);
         launch("fma_op").mem(ab).i(aOff).mem(bb).i(bOff).mem(cb).i(cOff).mem(ob).i(outOff).i(n).run1(n, rwg);
     }
 
     @Override
     public void scaleByScalar(Buffer x, int xOff, Buffer s, int sOff, int n) {
-        OpenClBuffer xb = buf(this, "scaleByScalar", "x", x);
-        OpenClBuffer sb = buf(this, "scaleByScalar", "s", s);
-        range("scaleByScalar", "x", xb, xOff, n);
-        range("scaleByScalar", "s", sb, sOff, 1);
+        OpenClBuffer xb = span(this, "scaleByScalar", "x", x, xOff, n);
+        OpenClBuffer sb = span(this, "scaleByScalar", "s", s, sOff, 1);
         launch("scale_by_scalar").mem(xb).i(xOff).mem(sb).i(sOff).i(n).run1(n, rwg);
     }
 
     @Override
     public void dropoutMask(Buffer mask, int off, int n, float p, long seed) {
-        OpenClBuffer mb = buf(this, "dropoutMask", "mask", mask);
-        range("dropoutMask", "mask", mb, off, n);
+        OpenClBuffer mb = span(this, "dropoutMask", "mask", mask, off, n);
         if (!(p >= 0f && p <= 1f)) {
             throw new IllegalArgumentException("dropoutMask: probability p = " + p + " outside [0, 1]");
         }
@@ -473,28 +451,22 @@ public final class OpenClKernels implements Kernels {
 
     @Override
     public void sumRows(Buffer x, int xOff, int rows, int cols, Buffer out, int outOff, boolean accumulate) {
-        OpenClBuffer xb = buf(this, "sumRows", "x", x);
-        OpenClBuffer ob = buf(this, "sumRows", "out", out);
-        range("sumRows", "x", xb, xOff, (long) rows * cols);
-        range("sumRows", "out", ob, outOff, rows);
+        OpenClBuffer xb = span(this, "sumRows", "x", x, xOff, (long) rows * cols);
+        OpenClBuffer ob = span(this, "sumRows", "out", out, outOff, rows);
         launch("sum_rows").mem(xb).i(xOff).i(cols).mem(ob).i(outOff).i(accumulate ? 1 : 0).run1((long) rows * rwg, rwg);
     }
 
     @Override
     public void maxRows(Buffer x, int xOff, int rows, int cols, Buffer out, int outOff) {
-        OpenClBuffer xb = buf(this, "maxRows", "x", x);
-        OpenClBuffer ob = buf(this, "maxRows", "out", out);
-        range("maxRows", "x", xb, xOff, (long) rows * cols);
-        range("maxRows", "out", ob, outOff, rows);
+        OpenClBuffer xb = span(this, "maxRows", "x", x, xOff, (long) rows * cols);
+        OpenClBuffer ob = span(this, "maxRows", "out", out, outOff, rows);
         launch("max_rows").mem(xb).i(xOff).i(cols).mem(ob).i(outOff).run1((long) rows * rwg, rwg);
     }
 
     @Override
     public void sum(Buffer x, int xOff, int n, Buffer out, int outOff, boolean accumulate) {
-        OpenClBuffer xb = buf(this, "sum", "x", x);
-        OpenClBuffer ob = buf(this, "sum", "out", out);
-        range("sum", "x", xb, xOff, n);
-        range("sum", "out", ob, outOff, 1);
+        OpenClBuffer xb = span(this, "sum", "x", x, xOff, n);
+        OpenClBuffer ob = span(this, "sum", "out", out, outOff, 1);
         try (OpenClBuffer partials = partialSums(xb, xOff, n, false)) {
             launch("finish_sum").mem(partials).i(sumGroups(n)).mem(ob).i(outOff).i(accumulate ? 1 : 0).run1(rwg, rwg);
         }
@@ -502,8 +474,7 @@ public final class OpenClKernels implements Kernels {
 
     @Override
     public double sumOfSquares(Buffer x, int xOff, int n) {
-        OpenClBuffer xb = buf(this, "sumOfSquares", "x", x);
-        range("sumOfSquares", "x", xb, xOff, n);
+        OpenClBuffer xb = span(this, "sumOfSquares", "x", x, xOff, n);
         int groups = sumGroups(n);
         try (OpenClBuffer partials = partialSums(xb, xOff, n, true)) {
             countDownload((cl.fp64 ? 8L : 4L) * groups);
@@ -539,10 +510,8 @@ public final class OpenClKernels implements Kernels {
     @Override
     public void softmax(Buffer x, int xOff, Buffer y, int yOff, int rows, int cols, float scale,
                         boolean causal, int rowsPerBlock) {
-        OpenClBuffer xb = buf(this, "softmax", "x", x);
-        OpenClBuffer yb = buf(this, "softmax", "y", y);
-        range("softmax", "x", xb, xOff, (long) rows * cols);
-        range("softmax", "y", yb, yOff, (long) rows * cols);
+        OpenClBuffer xb = span(this, "softmax", "x", x, xOff, (long) rows * cols);
+        OpenClBuffer yb = span(this, "softmax", "y", y, yOff, (long) rows * cols);
         if (causal && (rowsPerBlock <= 0 || rowsPerBlock > cols || rows % rowsPerBlock != 0)) {
             throw new IllegalArgumentException("softmax: causal rowsPerBlock = " + rowsPerBlock + " must be in [1, cols="
                     + cols + "] and divide rows = " + rows);
@@ -559,10 +528,8 @@ public final class OpenClKernels implements Kernels {
 
     @Override
     public void logSoftmax(Buffer x, int xOff, Buffer y, int yOff, int rows, int cols) {
-        OpenClBuffer xb = buf(this, "logSoftmax", "x", x);
-        OpenClBuffer yb = buf(this, "logSoftmax", "y", y);
-        range("logSoftmax", "x", xb, xOff, (long) rows * cols);
-        range("logSoftmax", "y", yb, yOff, (long) rows * cols);
+        OpenClBuffer xb = span(this, "logSoftmax", "x", x, xOff, (long) rows * cols);
+        OpenClBuffer yb = span(this, "logSoftmax", "y", y, yOff, (long) rows * cols);
         launch("log_softmax_rows").mem(xb).i(xOff).mem(yb).i(yOff).i(cols).run1((long) rows * rwg, rwg);
     }
 
@@ -590,12 +557,9 @@ public final class OpenClKernels implements Kernels {
     public void crossEntropy(Buffer logits, int logitsOff, int[] targets, int ignoreIndex, int rows, int vocab,
                              Buffer losses, int lossesOff, Buffer lse, int lseOff) {
         String op = "crossEntropy";
-        OpenClBuffer lb = buf(this, op, "logits", logits);
-        OpenClBuffer ob = buf(this, op, "losses", losses);
-        OpenClBuffer sb = optional(this, op, "lse", lse);
-        range(op, "logits", lb, logitsOff, (long) rows * vocab);
-        range(op, "losses", ob, lossesOff, rows);
-        range(op, "lse", sb, lseOff, rows);
+        OpenClBuffer lb = span(this, op, "logits", logits, logitsOff, (long) rows * vocab);
+        OpenClBuffer ob = span(this, op, "losses", losses, lossesOff, rows);
+        OpenClBuffer sb = optionalSpan(this, op, "lse", lse, lseOff, rows);
         checkTargets(op, targets, ignoreIndex, rows, vocab);
         if (rows == 0) return;
         try (OpenClBuffer t = uploadInts(targets, rows)) {
@@ -614,14 +578,10 @@ public final class OpenClKernels implements Kernels {
                                      int rows, int vocab, Buffer dLoss, int dLossOff, float scale,
                                      Buffer dlogits, int dlogitsOff) {
         String op = "crossEntropyBackward";
-        OpenClBuffer lb = buf(this, op, "logits", logits);
-        OpenClBuffer sb = buf(this, op, "lse", lse);
-        OpenClBuffer db = buf(this, op, "dLoss", dLoss);
-        OpenClBuffer gb = optional(this, op, "dlogits", dlogits);
-        range(op, "logits", lb, logitsOff, (long) rows * vocab);
-        range(op, "lse", sb, lseOff, rows);
-        range(op, "dLoss", db, dLossOff, 1);
-        range(op, "dlogits", gb, dlogitsOff, (long) rows * vocab);
+        OpenClBuffer lb = span(this, op, "logits", logits, logitsOff, (long) rows * vocab);
+        OpenClBuffer sb = span(this, op, "lse", lse, lseOff, rows);
+        OpenClBuffer db = span(this, op, "dLoss", dLoss, dLossOff, 1);
+        OpenClBuffer gb = optionalSpan(this, op, "dlogits", dlogits, dlogitsOff, (long) rows * vocab);
         checkTargets(op, targets, ignoreIndex, rows, vocab);
         if (gb == null || rows == 0) return;
         try (OpenClBuffer t = uploadInts(targets, rows)) {
@@ -806,14 +766,10 @@ public final class OpenClKernels implements Kernels {
     public void adamW(Buffer param, int pOff, Buffer grad, int gOff, Buffer m, int mOff, Buffer v, int vOff, int n,
                       float lr, float beta1, float beta2, float eps, float weightDecay, int step) {
         String op = "adamW";
-        OpenClBuffer pb = buf(this, op, "param", param);
-        OpenClBuffer gb = buf(this, op, "grad", grad);
-        OpenClBuffer mb = buf(this, op, "m", m);
-        OpenClBuffer vb = buf(this, op, "v", v);
-        range(op, "param", pb, pOff, n);
-        range(op, "grad", gb, gOff, n);
-        range(op, "m", mb, mOff, n);
-        range(op, "v", vb, vOff, n);
+        OpenClBuffer pb = span(this, op, "param", param, pOff, n);
+        OpenClBuffer gb = span(this, op, "grad", grad, gOff, n);
+        OpenClBuffer mb = span(this, op, "m", m, mOff, n);
+        OpenClBuffer vb = span(this, op, "v", v, vOff, n);
         if (step < 1) throw new IllegalArgumentException(op + ": step is 1-based, got " + step);
         float bc1 = (float) (1.0 - Math.pow(beta1, step));
         float bc2 = (float) (1.0 - Math.pow(beta2, step));
@@ -825,12 +781,9 @@ public final class OpenClKernels implements Kernels {
     public void sgd(Buffer param, int pOff, Buffer grad, int gOff, Buffer momentumBuf, int bOff, int n,
                     float lr, float momentum, float dampening, float weightDecay, boolean nesterov, boolean firstStep) {
         String op = "sgd";
-        OpenClBuffer pb = buf(this, op, "param", param);
-        OpenClBuffer gb = buf(this, op, "grad", grad);
-        OpenClBuffer bb = optional(this, op, "momentumBuf", momentumBuf);
-        range(op, "param", pb, pOff, n);
-        range(op, "grad", gb, gOff, n);
-        range(op, "momentumBuf", bb, bOff, n);
+        OpenClBuffer pb = span(this, op, "param", param, pOff, n);
+        OpenClBuffer gb = span(this, op, "grad", grad, gOff, n);
+        OpenClBuffer bb = optionalSpan(this, op, "momentumBuf", momentumBuf, bOff, n);
         if (momentum != 0f && bb == null) {
             throw new IllegalArgumentException(op + ": momentum = " + momentum + " needs a momentumBuf");
         }

@@ -6,15 +6,14 @@ import dev.peft4j.engine.nn.Dropout;
 import dev.peft4j.engine.nn.Linear;
 import dev.peft4j.engine.nn.Module;
 import dev.peft4j.kernels.Kernels;
+import dev.peft4j.peft.core.AbstractAdapterLayer;
 import dev.peft4j.peft.core.AdapterConfig;
-import dev.peft4j.peft.core.AdapterLayer;
 import dev.peft4j.peft.core.InjectionContext;
 import dev.peft4j.peft.core.ModuleDict;
 
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * A module with a bottleneck adapter: {@code down} [r, d_in] + bias, a nonlinearity f, {@code up}
@@ -27,56 +26,29 @@ import java.util.Set;
  * Names {@code adapter_down.<adapter>.weight/bias}, {@code adapter_up.<adapter>.weight/bias}; saved without
  * the adapter name. The nonlinearity makes the adapter unmergeable.
  */
-public final class BottleneckLayer extends Module implements AdapterLayer {
+public final class BottleneckLayer extends AbstractAdapterLayer<BottleneckLayer.Adapter> {
 
     private static final String DOWN = "adapter_down";
     private static final String UP = "adapter_up";
     private static final String DROPOUT = "adapter_dropout";
 
-    private record Adapter(Linear down, Linear up, Dropout dropout, String nonLinearity, float scaling,
+    record Adapter(Linear down, Linear up, Dropout dropout, String nonLinearity, float scaling,
                            boolean parallel) {
     }
 
-    private final Module baseModule;
     private final ModuleWidths widths;
-    private final String path;
-    private final Map<String, Adapter> adapters = new LinkedHashMap<>();
-    private String active;
-    private boolean enabled = true;
 
     public BottleneckLayer(Module base, String path) {
-        this.baseModule = base;
+        super(base, path, "bottleneck");
         this.widths = ModuleWidths.of(base, path);
-        this.path = path;
-        registerModule("base_layer", base);
-        registerModule(DOWN, new ModuleDict<Linear>());
-        registerModule(UP, new ModuleDict<Linear>());
-        registerModule(DROPOUT, new ModuleDict<Dropout>());
+        registerAdapterDict(DOWN, new ModuleDict<Linear>());
+        registerAdapterDict(UP, new ModuleDict<Linear>());
+        registerAdapterDict(DROPOUT, new ModuleDict<Dropout>());
     }
 
     @Override
-    public Module baseLayer() {
-        return baseModule;
-    }
-
-    @Override
-    public Set<String> adapters() {
-        return Set.copyOf(adapters.keySet());
-    }
-
-    @SuppressWarnings("unchecked")
-    private <M extends Module> ModuleDict<M> dict(String name) {
-        return child(name, ModuleDict.class);
-    }
-
-    @Override
-    public void addAdapter(String name, AdapterConfig config, InjectionContext context) {
-        if (!(config instanceof BottleneckConfig c)) {
-            throw new IllegalArgumentException("bottleneck layer \"" + path + "\": config is " + config.peftType());
-        }
-        if (adapters.containsKey(name)) {
-            throw new IllegalArgumentException("bottleneck layer \"" + path + "\" already has adapter \"" + name + "\"");
-        }
+    protected Adapter create(String name, AdapterConfig config, InjectionContext context) {
+        BottleneckConfig c = config(config, BottleneckConfig.class);
         int in = c.useParallelAdapter() ? widths.in() : widths.out();
         int out = widths.out();
         int r = c.bottleneckSize();
@@ -87,47 +59,10 @@ public final class BottleneckLayer extends Module implements AdapterLayer {
                 Tensor.of(k, rng.uniform(r, -bound, bound), r));
         Linear up = new Linear(Tensor.zeros(k, out, r), Tensor.zeros(k, out));
         Dropout dropout = new Dropout(c.adapterDropout(), rng.nextLong());
-        down.train(isTraining());
-        up.train(isTraining());
-        dropout.train(isTraining());
-        this.<Linear>dict(DOWN).put(name, down);
-        this.<Linear>dict(UP).put(name, up);
-        this.<Dropout>dict(DROPOUT).put(name, dropout);
-        adapters.put(name, new Adapter(down, up, dropout, c.nonLinearity(), (float) c.scaling(), c.useParallelAdapter()));
-    }
-
-    @Override
-    public void deleteAdapter(String name) {
-        adapter(name);
-        replaceModule(DOWN, this.<Linear>dict(DOWN).without(name));
-        replaceModule(UP, this.<Linear>dict(UP).without(name));
-        replaceModule(DROPOUT, this.<Dropout>dict(DROPOUT).without(name));
-        adapters.remove(name);
-        if (name.equals(active)) {
-            active = null;
-        }
-    }
-
-    private Adapter adapter(String name) {
-        Adapter a = adapters.get(name);
-        if (a == null) {
-            throw new IllegalArgumentException("bottleneck layer \"" + path + "\" has no adapter \"" + name
-                    + "\" (adapters: " + adapters.keySet() + ")");
-        }
-        return a;
-    }
-
-    @Override
-    public void setActive(String name) {
-        if (name != null) {
-            adapter(name);
-        }
-        active = name;
-    }
-
-    @Override
-    public void setEnabled(boolean on) {
-        enabled = on;
+        putModule(DOWN, name, down);
+        putModule(UP, name, up);
+        putModule(DROPOUT, name, dropout);
+        return new Adapter(down, up, dropout, c.nonLinearity(), (float) c.scaling(), c.useParallelAdapter());
     }
 
     @Override
@@ -148,12 +83,8 @@ public final class BottleneckLayer extends Module implements AdapterLayer {
     }
 
     @Override
-    public Tensor forward(Tensor x) {
+    protected Tensor forwardWith(Tensor x, Adapter a) {
         Tensor y = baseModule.forward(x);
-        if (!enabled || active == null) {
-            return y;
-        }
-        Adapter a = adapters.get(active);
         Tensor h = a.down.forward(a.dropout.forward(a.parallel ? x : y));
         h = switch (a.nonLinearity) {
             case "relu" -> h.relu();
@@ -167,24 +98,13 @@ public final class BottleneckLayer extends Module implements AdapterLayer {
     }
 
     @Override
-    public void merge(String name) {
-        adapter(name);
-        throw new UnsupportedOperationException("bottleneck layer \"" + path + "\": an adapter with a nonlinearity"
+    protected void foldIn(Adapter a) {
+        throw new UnsupportedOperationException(where() + ": an adapter with a nonlinearity"
                 + " cannot be folded into the base weights; keep it unmerged");
     }
 
     @Override
-    public void unmerge() {
+    protected void foldOut(Adapter a) {
         // never merged
-    }
-
-    @Override
-    public List<String> mergedAdapters() {
-        return List.of();
-    }
-
-    @Override
-    public String toString() {
-        return "BottleneckLayer(" + baseModule + ", adapters " + adapters.keySet() + ")";
     }
 }

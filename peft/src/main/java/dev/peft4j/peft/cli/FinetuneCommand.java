@@ -1,61 +1,77 @@
 package dev.peft4j.peft.cli;
 
-import dev.peft4j.engine.Rng;
+import dev.peft4j.engine.json.Json;
 import dev.peft4j.kernels.Kernels;
 import dev.peft4j.kernels.cpu.CpuKernels;
-import dev.peft4j.models.gpt2.Gpt2Model;
-import dev.peft4j.models.tokenizer.ByteLevelBpeTokenizer;
-import dev.peft4j.peft.core.AdapterConfig;
-import dev.peft4j.peft.core.PeftModel;
 import dev.peft4j.peft.core.TargetModules;
-import dev.peft4j.peft.lora.ChainOfLora;
-import dev.peft4j.peft.sparse.Selection;
-import dev.peft4j.peft.sparse.SelectionData;
-import dev.peft4j.peft.sparse.SparseConfig;
+import dev.peft4j.peft.fewshot.ClassifierKind;
+import dev.peft4j.peft.fewshot.DataRow;
+import dev.peft4j.peft.fewshot.FewShotExperiment;
+import dev.peft4j.peft.fewshot.FewShotJsonl;
+import dev.peft4j.peft.fewshot.FewShotRun;
+import dev.peft4j.peft.fewshot.FewShotSplit;
+import dev.peft4j.peft.fewshot.MethodOptions;
+import dev.peft4j.peft.fewshot.ModelTokenizer;
+import dev.peft4j.peft.fewshot.RunSpec;
+import dev.peft4j.peft.fewshot.TrainableModel;
+import dev.peft4j.peft.report.ResultRow;
+import dev.peft4j.peft.report.ResultsTable;
+import dev.peft4j.peft.report.RunReport;
 import dev.peft4j.peft.train.AdapterMethod;
-import dev.peft4j.peft.train.Batch;
-import dev.peft4j.peft.train.BatchSampler;
-import dev.peft4j.peft.train.JsonlDataset;
 import dev.peft4j.peft.train.OptimizerSettings;
-import dev.peft4j.peft.train.TrainingExample;
-import dev.peft4j.peft.train.TrainingLoop;
+import dev.peft4j.peft.train.Progress;
+import dev.peft4j.peft.train.TrainerSettings;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.function.Function;
 
-/** {@code peft4j finetune}: trains an adapter on a causal-LM JSONL file and writes it in HF PEFT format. */
+/**
+ * {@code peft4j finetune}: trains full weights or any adapter method on a JSONL file — causal-LM rows, or
+ * classification rows scored through the LM (prompt + label words), a head, or label embeddings — with
+ * optional K-shot sampling, a dev split for early stopping, several seeds or methods compared, checkpoints
+ * and {@code --resume}; writes the adapter in HF PEFT format, {@code report.html} and {@code metrics.json}.
+ */
 @Command(name = "finetune", mixinStandardHelpOptions = true,
-        description = "Fine-tune an adapter (LoRA family or VeRA) on a GPT-2 checkpoint; writes adapter_config.json"
-                + " and adapter_model.safetensors.")
+        description = "Fine-tune a GPT-2 checkpoint (full or any adapter method); writes the adapter (HF PEFT format),"
+                + " report.html and metrics.json. One method and seed: all in --out; several: --out/runs/<method>/seed-<s>.")
 final class FinetuneCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, description = "HF GPT-2 checkpoint directory.")
     Path model;
 
-    @Option(names = "--data", required = true, description = "JSONL: {\"text\": ...} or {\"input_ids\": [...], \"labels\": [...]} per line.")
+    @Option(names = "--data", required = true, description = "JSONL: {text}, {prompt,completion} or {input_ids[,labels]}"
+            + " per line (causal LM), or {text,label} (classification).")
     Path data;
 
-    @Option(names = "--method", defaultValue = "lora",
-            description = "lora, rslora, dora, pissa, lora-b-only, cola or vera (default: ${DEFAULT-VALUE}).")
-    String method;
+    @Option(names = "--test-data", description = "Held-out JSONL scored after training (default: with --k, the rows not sampled).")
+    Path testData;
 
-    @Option(names = "--r", defaultValue = "8", description = "Rank (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--skip-bad-rows", description = "Count and report bad rows instead of stopping at the first.")
+    boolean skipBadRows;
+
+    @Option(names = "--method", defaultValue = "lora", split = ",",
+            description = "full, lora, rslora, dora, pissa, lora-b-only, cola, vera, ia3, ssf, bitfit, ln, adapter,"
+                    + " parallel-adapter, prompt, prefix or sparse; several comma-separated are compared"
+                    + " (default: ${DEFAULT-VALUE}).")
+    List<String> methods;
+
+    @Option(names = "--r", defaultValue = "8", description = "Rank, bottleneck size or virtual tokens (default: ${DEFAULT-VALUE}).")
     int r;
 
     @Option(names = "--alpha", defaultValue = "8", description = "lora_alpha (default: ${DEFAULT-VALUE}).")
     double alpha;
 
-    @Option(names = "--dropout", defaultValue = "0", description = "Adapter dropout (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--dropout", defaultValue = "0", description = "Adapter dropout; above 0 a resume is not bit-exact"
+            + " (default: ${DEFAULT-VALUE}).")
     float dropout;
 
-    @Option(names = "--target-modules", description = "Names (comma-separated), all-linear, or re:REGEX (default: the model's).")
+    @Option(names = "--target-modules", description = "Names (comma-separated), all-linear, or re:REGEX (default: the method's).")
     String targetModules;
 
     @Option(names = "--adapter", description = "Continue from this saved adapter directory.")
@@ -69,6 +85,52 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--density", defaultValue = "0.01",
             description = "Method sparse: fraction of each target's entries trained (default: ${DEFAULT-VALUE}).")
     double density;
+
+    @Option(names = "--cola-every", defaultValue = "0",
+            description = "Chain of LoRA: fold and restart every N steps (default: steps/3).")
+    int colaEvery;
+
+    @Option(names = "--classifier", defaultValue = "prompt",
+            description = "Classification rows: prompt (LM-BFF label words), head (modules_to_save score) or"
+                    + " label-embeddings (PERFECT) (default: ${DEFAULT-VALUE}).")
+    String classifier;
+
+    @Option(names = "--template", defaultValue = "{text}", description = "Prompt template with a {text} slot (default: ${DEFAULT-VALUE}).")
+    String template;
+
+    @Option(names = "--label-words", description = "label=word,... one single-token word per class (default: the labels).")
+    String labelWords;
+
+    @Option(names = "--k", description = "Sample K training rows per class (per file without classes) per seed"
+            + " (default: train on every row).")
+    Integer k;
+
+    @Option(names = "--dev-k", description = "With --k: dev rows per class for evaluation and early stopping, 0 = none"
+            + " (default: = --k).")
+    Integer devK;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed for init, sampling and shuffling (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--seeds", split = ",", description = "Several seeds, e.g. 13,21,42: one run each, mean ± std reported.")
+    List<Long> seeds;
+
+    static final class Length {
+        @Option(names = "--steps", description = "Optimizer updates per run (default 100).")
+        Integer steps;
+
+        @Option(names = "--epochs", description = "Passes over the training rows instead of --steps.")
+        Integer epochs;
+    }
+
+    @ArgGroup(exclusive = true)
+    Length length = new Length();
+
+    @Option(names = "--batch-size", defaultValue = "8", description = "Examples per step (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--no-shuffle", description = "Keep file order instead of a seeded shuffle per epoch.")
+    boolean noShuffle;
 
     @Option(names = "--optimizer", defaultValue = "adamw", description = "adamw or sgd (default: ${DEFAULT-VALUE}).")
     String optimizer;
@@ -88,96 +150,107 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--warmup-steps", defaultValue = "0", description = "Linear warm-up steps (default: ${DEFAULT-VALUE}).")
     int warmupSteps;
 
-    @Option(names = "--steps", defaultValue = "100", description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
-    int steps;
+    @Option(names = "--eval-every", defaultValue = "10", description = "Dev evaluation every N steps (default: ${DEFAULT-VALUE}).")
+    int evalEvery;
 
-    @Option(names = "--batch-size", defaultValue = "8", description = "Examples per step (default: ${DEFAULT-VALUE}).")
-    int batchSize;
+    @Option(names = "--patience", defaultValue = "0", description = "Stop after N dev evaluations without gain, 0 = never (default: ${DEFAULT-VALUE}).")
+    int patience;
 
-    @Option(names = "--no-shuffle", description = "Keep file order instead of a seeded shuffle per epoch.")
-    boolean noShuffle;
+    @Option(names = "--checkpoint-every", defaultValue = "0", description = "Checkpoint every N steps, 0 = none (default: ${DEFAULT-VALUE}).")
+    int checkpointEvery;
 
-    @Option(names = "--cola-every", defaultValue = "0",
-            description = "Chain of LoRA: fold and restart every N steps (default: steps/3).")
-    int colaEvery;
+    @Option(names = "--resume", description = "Continue each run from its newest checkpoint under --out.")
+    boolean resume;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed for init, dropout and shuffling (default: ${DEFAULT-VALUE}).")
-    long seed;
-
-    @Option(names = "--out", required = true, description = "Directory to write the adapter to.")
+    @Option(names = "--out", required = true, description = "Output directory: the adapter (or runs/), report.html, metrics.json.")
     Path out;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws Exception {
         PrintStream log = System.out;
-        AdapterMethod m = AdapterMethod.parse(method);
-        if (steps <= 0) {
-            throw new IllegalArgumentException("--steps must be positive, got " + steps);
-        }
-        OptimizerSettings settings = new OptimizerSettings(optimizer, lr, weightDecay, gradClip, lrSchedule,
-                warmupSteps, steps);
-        try (Kernels k = new CpuKernels()) {
-            Gpt2Model gpt2 = Gpt2Model.fromPretrained(model, k);
-            List<TrainingExample> examples = JsonlDataset.read(data, lazyTokenizer(model),
-                    gpt2.config().vocabSize());
-            Rng rng = new Rng(seed);
-            PeftModel peft;
-            if (adapter != null) {
-                peft = new PeftModel(gpt2, k);
-                peft.loadAdapter(adapter, PeftModel.DEFAULT_ADAPTER, true, m::adjustLoaded);
-            } else {
-                AdapterConfig config = m.config(r, alpha, dropout,
-                        targetModules == null ? null : TargetModules.parse(targetModules));
-                config.baseModelNameOrPath(model.toString());
-                if (config instanceof SparseConfig sparse) {
-                    // Data-dependent selections run one pass over the examples in file order.
-                    List<Batch> pass = new java.util.ArrayList<>();
-                    for (int i = 0; i < examples.size(); i += batchSize) {
-                        pass.add(Batch.collate(examples.subList(i, Math.min(examples.size(), i + batchSize)), 0));
-                    }
-                    sparse.selection(Selection.parse(sparseSelect, "--sparse-select")).density(density)
-                            .selectionData(SelectionData.of(gpt2, pass,
-                                    b -> Gpt2Model.causalLmLoss(gpt2.forward(b.inputIds(), b.batch(), b.seq()), b.labels())));
-                }
-                peft = PeftModel.create(gpt2, k, config, rng);
+        ClassifierKind kind = ClassifierKind.parse(classifier);
+        for (String m : methods) {
+            if (!m.equals(TrainableModel.FULL)) {
+                AdapterMethod.parse(m); // an unknown name fails here, listing the methods
             }
-            log.println("peft4j finetune: " + m.cliName() + " on " + model + ", " + examples.size() + " examples; "
-                    + peft.summary());
-            gpt2.train(true);
-            BatchSampler sampler = new BatchSampler(examples, batchSize, !noShuffle, rng.fork());
-            ChainOfLora chain = m == AdapterMethod.COLA
-                    ? new ChainOfLora(peft, PeftModel.DEFAULT_ADAPTER, colaEvery > 0 ? colaEvery : Math.max(1, steps / 3),
-                    rng.fork()) : null;
-            int every = Math.max(1, steps / 10);
-            List<Float> losses = TrainingLoop.run(peft::trainableParameters,
-                    () -> Batch.collate(sampler.next(), 0),
-                    b -> Gpt2Model.causalLmLoss(gpt2.forward(b.inputIds(), b.batch(), b.seq()), b.labels()),
-                    settings,
-                    (step, loss) -> {
-                        if (step % every == 0 || step == steps - 1) {
-                            log.printf("step %5d  loss %.4f%n", step, loss);
-                        }
-                        return chain != null && chain.afterStep(step, steps);
-                    });
-            gpt2.eval();
-            peft.save(out);
-            log.printf("loss %.4f -> %.4f; adapter written to %s%n", losses.get(0), losses.get(losses.size() - 1), out);
         }
-        return 0;
+        if (devK != null && k == null) {
+            throw new IllegalArgumentException("--dev-k samples a dev split alongside --k; give --k too");
+        }
+        FewShotJsonl.Loaded loaded = read(data, log);
+        List<DataRow> test = testData == null ? null : read(testData, log).rows();
+        boolean classify = loaded.rows().getFirst() instanceof DataRow.Classification;
+        int classes = classify ? FewShotSplit.labels(loaded.rows()).size() : 1;
+        int dk = devK != null ? devK : k != null ? k : 0;
+        int trainSize = k != null ? k * classes : loaded.rows().size();
+        int steps = length.epochs != null ? length.epochs * ((trainSize + batchSize - 1) / batchSize)
+                : length.steps != null ? length.steps : 100;
+        if (steps <= 0) {
+            throw new IllegalArgumentException("--steps/--epochs must be positive, got " + steps + " steps");
+        }
+        TrainerSettings trainer = new TrainerSettings(new OptimizerSettings(optimizer, lr, weightDecay, gradClip,
+                lrSchedule, warmupSteps, steps), batchSize, evalEvery, patience, checkpointEvery, 0, !noShuffle);
+        MethodOptions options = new MethodOptions(r, alpha, dropout,
+                targetModules == null ? null : TargetModules.parse(targetModules), sparseSelect, density, colaEvery, adapter);
+        List<Long> runSeeds = seeds != null ? seeds : List.of(seed);
+        boolean single = methods.size() == 1 && runSeeds.size() == 1;
+        ModelTokenizer tokenizer = new ModelTokenizer(model);
+        log.printf("peft4j finetune: %s on %s, %d %s rows%s, %d steps of %d, seeds %s%n", String.join(",", methods),
+                model, loaded.rows().size(), DataRow.kind(loaded.rows().getFirst()),
+                k != null ? String.format(" (K=%d%s, dev %d)", k, classify ? " per class" : "", dk) : "", steps,
+                batchSize, runSeeds);
+        List<ResultRow> rows;
+        try (Kernels kernels = new CpuKernels()) {
+            rows = FewShotExperiment.run(methods, runSeeds, s -> {
+                        FewShotSplit split = k != null ? FewShotSplit.sample(loaded.rows(), k, dk, s, data.toString())
+                                : FewShotSplit.all(loaded.rows());
+                        return new FewShotRun.Inputs(model, tokenizer, split, test != null ? test : split.rest(),
+                                data.toString());
+                    },
+                    m -> new RunSpec(m, kind, options, trainer, template, labelWords),
+                    single ? out : out.resolve("runs"), single, resume, log,
+                    (label, total) -> Progress.forConsole(log, label, Math.max(1, total / 10)), kernels);
+        }
+        String scoreName = classify ? "accuracy %" : "test loss";
+        log.println();
+        log.print(ResultsTable.render(rows, scoreName, classify));
+        new RunReport("peft4j finetune: " + data.getFileName(), scoreName, classify, settings(classify, kind, steps,
+                runSeeds, loaded.skipped().size()), rows).write(out);
+        log.println((single ? (methods.getFirst().equals(TrainableModel.FULL) ? "model" : "adapter") + " written to "
+                + out + "; " : "runs in " + out.resolve("runs") + "; ") + "report: " + out.resolve("report.html"));
+        return rows.stream().allMatch(ResultRow::ok) ? 0 : 1;
     }
 
-    /** The checkpoint's tokenizer, loaded only if a text row needs it. */
-    private static Function<String, int[]> lazyTokenizer(Path dir) {
-        ByteLevelBpeTokenizer[] holder = new ByteLevelBpeTokenizer[1];
-        return text -> {
-            if (holder[0] == null) {
-                try {
-                    holder[0] = ByteLevelBpeTokenizer.fromDirectory(dir);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(dir + ": cannot load the tokenizer for text rows: " + e.getMessage(), e);
-                }
+    private Map<String, Object> settings(boolean classify, ClassifierKind kind, int steps, List<Long> runSeeds,
+                                         int skipped) {
+        Map<String, Object> s = Json.newObject();
+        s.put("model", model.toString());
+        s.put("data", data.toString());
+        s.put("objective", classify ? kind.cliName() : "causal-lm");
+        if (classify) {
+            s.put("template", template);
+            s.put("label_words", labelWords);
+        }
+        s.put("k", k == null ? null : (long) k);
+        s.put("steps", (long) steps);
+        s.put("batch_size", (long) batchSize);
+        s.put("optimizer", optimizer);
+        s.put("lr", (double) lr);
+        s.put("lr_schedule", lrSchedule);
+        s.put("seeds", runSeeds.toString());
+        s.put("skipped_rows", (long) skipped);
+        return s;
+    }
+
+    private FewShotJsonl.Loaded read(Path file, PrintStream log) throws java.io.IOException {
+        FewShotJsonl.Loaded l = FewShotJsonl.read(file, skipBadRows);
+        if (!l.skipped().isEmpty()) {
+            log.println("skipped " + l.skipped().size() + " bad row(s) of " + l.file() + ":");
+            l.skipped().stream().limit(10).forEach(s -> log.println("  " + s));
+            if (l.skipped().size() > 10) {
+                log.println("  ... and " + (l.skipped().size() - 10) + " more");
             }
-            return holder[0].encode(text);
-        };
+        }
+        return l;
     }
 }

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "peft4j", mixinStandardHelpOptions = true, version = "peft4j 0.1.0",
         description = "Pure-Java parameter-efficient fine-tuning of transformers.",
         subcommands = {DemoCommand.class, FinetuneCommand.class, MergeCommand.class, MergeWeightsCommand.class,
-                DevicesCommand.class, EvalCommand.class, GenerateCommand.class, FewshotCommand.class, InspectCommand.class,
+                DevicesCommand.class, EvalCommand.class, GenerateCommand.class, InspectCommand.class,
                 QuickstartCommand.class})
 public final class Main implements Runnable {
 

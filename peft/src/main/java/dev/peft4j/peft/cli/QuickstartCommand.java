@@ -28,7 +28,7 @@ public final class QuickstartCommand implements Callable<Integer> {
     @Option(names = "--k", defaultValue = "16", description = "Training examples per class (default: ${DEFAULT-VALUE}).")
     int k;
 
-    @Option(names = "--steps", defaultValue = "60", description = "Updates per run (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", defaultValue = "100", description = "Updates per run (default: ${DEFAULT-VALUE}).")
     int steps;
 
     @Option(names = "--test", defaultValue = "200", description = "Held-out rows (default: ${DEFAULT-VALUE}).")

@@ -9,7 +9,7 @@ import java.util.Map;
  * Sub-modules keyed by adapter name, as {@code nn.ModuleDict}. Removing an entry builds a new dict
  * (modules cannot unregister children) for the owner to swap in with {@link Module#replaceModule}.
  */
-public final class ModuleDict<M extends Module> extends Module {
+public final class ModuleDict<M extends Module> extends Module implements AdapterDict {
 
     private final Map<String, M> entries = new LinkedHashMap<>();
 
@@ -26,10 +26,12 @@ public final class ModuleDict<M extends Module> extends Module {
         return m;
     }
 
+    @Override
     public boolean contains(String adapter) {
         return entries.containsKey(adapter);
     }
 
+    @Override
     public ModuleDict<M> without(String adapter) {
         ModuleDict<M> copy = new ModuleDict<>();
         entries.forEach((name, m) -> {

@@ -11,7 +11,7 @@ import java.util.Map;
  * {@code vera_lambda_b.default}, Hugging Face PEFT's in-memory spelling. Modules cannot unregister a
  * parameter, so removing an entry builds a new dict for the owner to swap in.
  */
-public final class ParamDict extends Module {
+public final class ParamDict extends Module implements AdapterDict {
 
     private final Map<String, Tensor> entries = new LinkedHashMap<>();
 
@@ -28,11 +28,13 @@ public final class ParamDict extends Module {
         return t;
     }
 
+    @Override
     public boolean contains(String adapter) {
         return entries.containsKey(adapter);
     }
 
     /** A copy without {@code adapter}; the kept tensors keep their requiresGrad flags. */
+    @Override
     public ParamDict without(String adapter) {
         ParamDict copy = new ParamDict();
         entries.forEach((name, t) -> {

@@ -4,6 +4,8 @@ import dev.peft4j.engine.Autograd;
 import dev.peft4j.engine.Tensor;
 import dev.peft4j.models.gpt2.Gpt2Model;
 import dev.peft4j.peft.train.Batch;
+import dev.peft4j.peft.train.Evaluation;
+import dev.peft4j.peft.train.Objective;
 import dev.peft4j.peft.train.TrainingExample;
 
 import java.util.ArrayList;
@@ -36,7 +38,8 @@ public final class CausalLmObjective implements Objective {
         this.evalBatch = Math.max(1, evalBatch);
     }
 
-    static List<TrainingExample> encode(List<DataRow> rows, Function<String, int[]> encode, int max, int vocab,
+    /** Rows as examples, checked against the vocabulary and cut to {@code max} positions. */
+    public static List<TrainingExample> encode(List<DataRow> rows, Function<String, int[]> encode, int max, int vocab,
                                         String source) {
         List<TrainingExample> out = new ArrayList<>();
         for (DataRow r : rows) {
@@ -53,6 +56,14 @@ public final class CausalLmObjective implements Objective {
                     labels = ids.clone();
                     Arrays.fill(labels, 0, p.length, Batch.IGNORE_INDEX);
                 }
+                case DataRow.Text t -> {
+                    try {
+                        ids = encode.apply(t.text());
+                    } catch (RuntimeException e) {
+                        throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+                    }
+                    labels = ids.clone();
+                }
                 case DataRow.Tokens t -> {
                     ids = t.inputIds();
                     labels = t.labels();
@@ -63,7 +74,7 @@ public final class CausalLmObjective implements Objective {
             for (int i = 0; i < ids.length; i++) {
                 if (ids[i] >= vocab || (labels[i] != Batch.IGNORE_INDEX && labels[i] >= vocab)) {
                     throw new IllegalArgumentException(where + ": token id " + Math.max(ids[i], labels[i])
-                            + " at position " + i + " is outside the model's vocabulary [0, " + vocab + ")");
+                            + " at position " + i + " is outside the vocabulary [0, " + vocab + ")");
                 }
             }
             if (ids.length > max) {
@@ -75,7 +86,7 @@ public final class CausalLmObjective implements Objective {
                 scored |= labels[i] != Batch.IGNORE_INDEX;
             }
             if (!scored) {
-                throw new IllegalArgumentException(where + ": no scored token (every label after the first is -100"
+                throw new IllegalArgumentException(where + ": no scored tokens (every label after the first is -100"
                         + (ids.length == max ? " within the model's " + max + " positions)" : ")"));
             }
             out.add(new TrainingExample(ids, labels));

@@ -3,6 +3,8 @@ package dev.peft4j.peft.fewshot;
 import dev.peft4j.engine.Autograd;
 import dev.peft4j.engine.Functional;
 import dev.peft4j.engine.Tensor;
+import dev.peft4j.peft.train.Evaluation;
+import dev.peft4j.peft.train.Objective;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -9,6 +9,10 @@ public sealed interface DataRow {
     record Classification(String text, String label, int line) implements DataRow {
     }
 
+    /** {@code {"text": ...}} without a label: causal-LM text, every token scored. */
+    record Text(String text, int line) implements DataRow {
+    }
+
     /** {@code {"prompt": ..., "completion": ...}}: the loss falls on the completion only. */
     record Generation(String prompt, String completion, int line) implements DataRow {
     }
@@ -21,6 +25,7 @@ public sealed interface DataRow {
     static String kind(DataRow row) {
         return switch (row) {
             case Classification c -> "classification {text, label}";
+            case Text t -> "text {text}";
             case Generation g -> "generation {prompt, completion}";
             case Tokens t -> "pre-tokenized {input_ids, labels}";
         };

@@ -12,7 +12,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reads a few-shot JSONL file: every non-blank line one object of a single kind ({@link DataRow}). A bad
+ * Reads a training JSONL file: every non-blank line one object ({@link DataRow}), all classification rows or
+ * all causal-LM rows (text, prompt/completion and pre-tokenized mix freely). A bad
  * row is an error naming the file and line; with {@code skipBadRows} it is counted and described instead.
  */
 public final class FewShotJsonl {
@@ -29,13 +30,23 @@ public final class FewShotJsonl {
     private FewShotJsonl() {
     }
 
+    /** Reads {@code file}; a bad row's error mentions {@code --skip-bad-rows}, the option that skips it. */
     public static Loaded read(Path file, boolean skipBadRows) throws IOException {
+        return read(file, skipBadRows, " (--skip-bad-rows skips such rows)");
+    }
+
+    /** Reads {@code file}, failing at the first bad row (for commands without {@code --skip-bad-rows}). */
+    public static List<DataRow> readStrict(Path file) throws IOException {
+        return read(file, false, "").rows();
+    }
+
+    private static Loaded read(Path file, boolean skipBadRows, String hint) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new IOException(file + ": no such data file");
         }
         List<DataRow> rows = new ArrayList<>();
         List<String> skipped = new ArrayList<>();
-        Class<?> kind = null;
+        Boolean kind = null;
         try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String text;
             int line = 0;
@@ -47,17 +58,18 @@ public final class FewShotJsonl {
                 String where = file + ":" + line;
                 try {
                     DataRow row = parse(text, where, line);
-                    if (kind != null && row.getClass() != kind) {
+                    boolean classification = row instanceof DataRow.Classification;
+                    if (kind != null && classification != kind) {
                         throw new IllegalArgumentException(where + ": a " + DataRow.kind(row) + " row in a file of "
-                                + DataRow.kind(rows.getFirst()) + " rows (one kind per file)");
+                                + DataRow.kind(rows.getFirst()) + " rows (one kind per file: classification rows, or causal-LM rows)");
                     }
-                    kind = row.getClass();
+                    kind = classification;
                     rows.add(row);
                 } catch (RuntimeException e) {
                     String msg = e.getMessage() != null && e.getMessage().startsWith(where) ? e.getMessage()
                             : where + ": " + e.getMessage();
                     if (!skipBadRows) {
-                        throw new IllegalArgumentException(msg + " (--skip-bad-rows skips such rows)", e);
+                        throw new IllegalArgumentException(msg + hint, e);
                     }
                     skipped.add(msg);
                 }
@@ -73,10 +85,17 @@ public final class FewShotJsonl {
 
     static DataRow parse(String text, String where, int line) {
         Map<String, Object> o = Json.object(Json.parse(text, where), where);
+        if (o.containsKey("text") && !o.containsKey("label")) {
+            return new DataRow.Text(nonEmpty(o, "text", where), line);
+        }
         if (o.containsKey("text") || o.containsKey("label")) {
             return new DataRow.Classification(nonEmpty(o, "text", where), label(o.get("label"), where), line);
         }
         if (o.containsKey("prompt") || o.containsKey("completion")) {
+            if (!o.containsKey("prompt") || !o.containsKey("completion")) {
+                throw new IllegalArgumentException(where + ": a row needs \"text\" or \"input_ids\", or both"
+                        + " \"prompt\" and \"completion\"; found keys " + o.keySet());
+            }
             String prompt = Json.string(Json.require(o, "prompt", where), where + " prompt");
             return new DataRow.Generation(prompt, nonEmpty(o, "completion", where), line);
         }
@@ -101,7 +120,7 @@ public final class FewShotJsonl {
             }
             return new DataRow.Tokens(ids, labels, line);
         }
-        throw new IllegalArgumentException(where + ": a row needs {text, label}, {prompt, completion} or"
+        throw new IllegalArgumentException(where + ": a row needs {text, label}, {text}, {prompt, completion} or"
                 + " {input_ids[, labels]}; found keys " + o.keySet());
     }
 

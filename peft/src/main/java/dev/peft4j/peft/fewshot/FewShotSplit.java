@@ -21,6 +21,11 @@ public record FewShotSplit(List<DataRow> train, List<DataRow> dev, List<DataRow>
         rest = List.copyOf(rest);
     }
 
+    /** Every row trains, in file order: no dev split, nothing held out. */
+    public static FewShotSplit all(List<DataRow> rows) {
+        return new FewShotSplit(rows, List.of(), List.of());
+    }
+
     /**
      * @param k    examples per class (per split); for rows without classes, rows per split
      * @param devK dev examples per class (0 = no dev split)

@@ -1,5 +1,8 @@
 package dev.peft4j.peft.fewshot;
 
+import dev.peft4j.peft.train.Evaluation;
+import dev.peft4j.peft.train.RunResult;
+
 import java.nio.file.Path;
 
 /** A finished run: training record, held-out score, what trained and what it weighs on disk. */

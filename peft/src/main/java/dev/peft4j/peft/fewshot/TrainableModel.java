@@ -11,6 +11,9 @@ import dev.peft4j.peft.core.AdapterFiles;
 import dev.peft4j.peft.core.ModelLayout;
 import dev.peft4j.peft.core.PeftModel;
 import dev.peft4j.peft.core.TargetModules;
+import dev.peft4j.peft.sparse.Selection;
+import dev.peft4j.peft.sparse.SelectionData;
+import dev.peft4j.peft.sparse.SparseConfig;
 import dev.peft4j.peft.train.AdapterMethod;
 
 import java.io.IOException;
@@ -19,11 +22,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 /**
  * A model made ready to train by a method name: {@code full} unfreezes every parameter; any name of
- * {@link AdapterMethod} injects that adapter (plus the classifier's head as {@code modules_to_save}). Knows
+ * {@link AdapterMethod} injects that adapter, or continues a saved one (plus the classifier's head as
+ * {@code modules_to_save}). Knows
  * what trains and how to save it.
  */
 public final class TrainableModel {
@@ -46,17 +51,41 @@ public final class TrainableModel {
      * @param targets    target modules, null = the method's default for GPT-2
      */
     public static TrainableModel prepare(Module model, String method, int r, double alpha, TargetModules targets,
-                                         String headModule, String taskType, String baseModel, Kernels k, Rng rng) {
+                                         String headModule, String taskType, String baseModel, Kernels k, Rng rng)
+            throws IOException {
+        return prepare(model, method, MethodOptions.of(r, alpha, targets), headModule, taskType, baseModel, null, k, rng);
+    }
+
+    /**
+     * @param selectionData the training data for method sparse's data-dependent selections (asked only then)
+     */
+    public static TrainableModel prepare(Module model, String method, MethodOptions o, String headModule,
+                                         String taskType, String baseModel, Supplier<SelectionData> selectionData,
+                                         Kernels k, Rng rng) throws IOException {
         if (method.equals(FULL)) {
+            if (o.adapter() != null) {
+                throw new IllegalArgumentException("--adapter continues an adapter; method full trains every weight");
+            }
             model.unfreeze();
             return new TrainableModel(model, null, method);
         }
         AdapterMethod m = AdapterMethod.parse(method);
-        AdapterConfig config = m.config(r, alpha, 0f, targets);
-        boolean layerMethod = config.peftType().equals("LORA") || config.peftType().equals("VERA");
-        if (layerMethod && config.targetModules() == null && ModelLayout.of(model) == ModelLayout.PLAIN) {
+        if (o.adapter() != null) {
+            PeftModel peft = new PeftModel(model, k);
+            peft.loadAdapter(o.adapter(), PeftModel.DEFAULT_ADAPTER, true, m::adjustLoaded);
+            return new TrainableModel(model, peft, method);
+        }
+        AdapterConfig config = m.config(o.r(), o.alpha(), o.dropout(), o.targets());
+        boolean virtualTokens = m == AdapterMethod.PROMPT || m == AdapterMethod.PREFIX;
+        if (!virtualTokens && config.targetModules() == null && ModelLayout.of(model) == ModelLayout.PLAIN) {
             // The classifier wraps GPT-2, so the family default has to be spelled out.
             config.targetModules(ModelLayout.GPT2.defaultTargets());
+        }
+        if (config instanceof SparseConfig sparse) {
+            sparse.selection(Selection.parse(o.sparseSelect(), "--sparse-select")).density(o.density());
+            if (selectionData != null) {
+                sparse.selectionData(selectionData.get());
+            }
         }
         if (headModule != null) {
             config.modulesToSave(List.of(headModule));

@@ -4,18 +4,15 @@ import dev.peft4j.engine.Tensor;
 import dev.peft4j.engine.nn.LinearLayer;
 import dev.peft4j.engine.nn.Module;
 import dev.peft4j.kernels.Kernels;
+import dev.peft4j.peft.core.AbstractAdapterLayer;
 import dev.peft4j.peft.core.AdapterConfig;
-import dev.peft4j.peft.core.AdapterLayer;
 import dev.peft4j.peft.core.InjectionContext;
 import dev.peft4j.peft.core.LinearLayers;
 import dev.peft4j.peft.core.ParamDict;
 import dev.peft4j.peft.core.WeightMath;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * A linear layer with (IA)³ vectors, HF's {@code ia3.Linear}: {@code y = base(x) ⊙ l} with l [out, 1], or for
@@ -28,38 +25,20 @@ import java.util.Set;
  * at its initial value (1, the identity; or what a loaded file holds, so HF adapters that trained q too
  * compute as in HF). HF itself scales the whole fused output; ours saved with q = 1 compute the same there.
  */
-public final class Ia3Layer extends Module implements AdapterLayer {
+public final class Ia3Layer extends AbstractAdapterLayer<Ia3Layer.Adapter> {
 
     private static final String DICT = "ia3_l";
 
     /** @param full the saved vector; @param fixed its frozen leading rows (null: all of it trains) */
-    private record Adapter(Tensor full, Tensor trained, Tensor fixed, boolean feedforward) {
+    record Adapter(Tensor full, Tensor trained, Tensor fixed, boolean feedforward) {
     }
 
-    private final Module baseModule;
     private final LinearLayer base;
-    private final String path;
-    private final Map<String, Adapter> adapters = new LinkedHashMap<>();
-    private final List<String> merged = new ArrayList<>();
-    private String active;
-    private boolean enabled = true;
 
     public Ia3Layer(Module base, String path) {
-        this.baseModule = base;
+        super(base, path, "IA3");
         this.base = LinearLayers.of(base, path);
-        this.path = path;
-        registerModule("base_layer", base);
-        registerModule(DICT, new ParamDict());
-    }
-
-    @Override
-    public Module baseLayer() {
-        return baseModule;
-    }
-
-    @Override
-    public Set<String> adapters() {
-        return Set.copyOf(adapters.keySet());
+        registerAdapterDict(DICT, new ParamDict());
     }
 
     /** GPT-2's fused q|k|v projection: the k/v rows train, the q rows stay. */
@@ -68,13 +47,8 @@ public final class Ia3Layer extends Module implements AdapterLayer {
     }
 
     @Override
-    public void addAdapter(String name, AdapterConfig config, InjectionContext context) {
-        if (!(config instanceof Ia3Config c)) {
-            throw new IllegalArgumentException("IA3 layer \"" + path + "\": config is " + config.peftType());
-        }
-        if (adapters.containsKey(name)) {
-            throw new IllegalArgumentException("IA3 layer \"" + path + "\" already has adapter \"" + name + "\"");
-        }
+    protected Adapter create(String name, AdapterConfig config, InjectionContext context) {
+        Ia3Config c = config(config, Ia3Config.class);
         boolean feedforward = c.isFeedforward(path);
         int n = feedforward ? base.inFeatures() : base.outFeatures();
         float[] init = c.initIa3Weights() ? ones(n) : context.rng().normal(n, 0, 1);
@@ -91,49 +65,14 @@ public final class Ia3Layer extends Module implements AdapterLayer {
             Tensor full = feedforward ? Tensor.of(k, init, 1, n) : Tensor.of(k, init, n, 1);
             a = new Adapter(full, full, null, feedforward);
         }
-        child(DICT, ParamDict.class).put(name, a.trained);
-        adapters.put(name, a);
+        paramDict(DICT).put(name, a.trained);
+        return a;
     }
 
     private static float[] ones(int n) {
         float[] v = new float[n];
         java.util.Arrays.fill(v, 1f);
         return v;
-    }
-
-    @Override
-    public void deleteAdapter(String name) {
-        adapter(name);
-        if (merged.contains(name)) {
-            throw new IllegalStateException("IA3 layer \"" + path + "\": adapter \"" + name + "\" is merged; unmerge first");
-        }
-        replaceModule(DICT, child(DICT, ParamDict.class).without(name));
-        adapters.remove(name);
-        if (name.equals(active)) {
-            active = null;
-        }
-    }
-
-    private Adapter adapter(String name) {
-        Adapter a = adapters.get(name);
-        if (a == null) {
-            throw new IllegalArgumentException("IA3 layer \"" + path + "\" has no adapter \"" + name
-                    + "\" (adapters: " + adapters.keySet() + ")");
-        }
-        return a;
-    }
-
-    @Override
-    public void setActive(String name) {
-        if (name != null) {
-            adapter(name);
-        }
-        active = name;
-    }
-
-    @Override
-    public void setEnabled(boolean on) {
-        enabled = on;
     }
 
     @Override
@@ -162,11 +101,7 @@ public final class Ia3Layer extends Module implements AdapterLayer {
     }
 
     @Override
-    public Tensor forward(Tensor x) {
-        if (!enabled || active == null || !merged.isEmpty()) {
-            return baseModule.forward(x);
-        }
-        Adapter a = adapters.get(active);
+    protected Tensor forwardWith(Tensor x, Adapter a) {
         if (a.feedforward) {
             return baseModule.forward(x.mul(scaling(a)));
         }
@@ -174,20 +109,13 @@ public final class Ia3Layer extends Module implements AdapterLayer {
     }
 
     @Override
-    public void merge(String name) {
-        Adapter a = adapter(name);
-        if (merged.contains(name)) {
-            throw new IllegalStateException("IA3 layer \"" + path + "\": adapter \"" + name + "\" is already merged");
-        }
+    protected void foldIn(Adapter a) {
         scaleBase(a, false);
-        merged.add(name);
     }
 
     @Override
-    public void unmerge() {
-        while (!merged.isEmpty()) {
-            scaleBase(adapters.get(merged.removeLast()), true);
-        }
+    protected void foldOut(Adapter a) {
+        scaleBase(a, true);
     }
 
     /**
@@ -199,7 +127,7 @@ public final class Ia3Layer extends Module implements AdapterLayer {
         if (divide) {
             for (int i = 0; i < l.length; i++) {
                 if (l[i] == 0f) {
-                    throw new IllegalStateException("IA3 layer \"" + path + "\": ia3_l[" + i + "] is 0, so the merged"
+                    throw new IllegalStateException(where() + ": ia3_l[" + i + "] is 0, so the merged"
                             + " weight cannot be unmerged");
                 }
             }
@@ -222,15 +150,5 @@ public final class Ia3Layer extends Module implements AdapterLayer {
             }
             bias.copyFrom(b);
         }
-    }
-
-    @Override
-    public List<String> mergedAdapters() {
-        return List.copyOf(merged);
-    }
-
-    @Override
-    public String toString() {
-        return "Ia3Layer(" + baseModule + ", adapters " + adapters.keySet() + ")";
     }
 }

@@ -7,8 +7,8 @@ import dev.peft4j.engine.nn.Dropout;
 import dev.peft4j.engine.nn.LinearLayer;
 import dev.peft4j.engine.nn.Module;
 import dev.peft4j.kernels.Kernels;
+import dev.peft4j.peft.core.AbstractAdapterLayer;
 import dev.peft4j.peft.core.AdapterConfig;
-import dev.peft4j.peft.core.AdapterLayer;
 import dev.peft4j.peft.core.InjectionContext;
 import dev.peft4j.peft.core.LinearLayers;
 import dev.peft4j.peft.core.ModuleDict;
@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * A linear layer with LoRA adapters, HF PEFT's {@code lora.Linear}: {@code y = base(x) + s·B·A·dropout(x)}
@@ -30,37 +29,24 @@ import java.util.Set;
  * <p>Parameter names follow HF: {@code base_layer.weight}, {@code lora_A.<adapter>.weight},
  * {@code lora_B.<adapter>.weight}, {@code lora_magnitude_vector.<adapter>.weight}.
  */
-public final class LoraLayer extends Module implements AdapterLayer {
+public final class LoraLayer extends AbstractAdapterLayer<LoraAdapter> {
 
     private static final String DICT_A = "lora_A";
     private static final String DICT_B = "lora_B";
     private static final String DICT_MAGNITUDE = "lora_magnitude_vector";
     private static final String DICT_DROPOUT = "lora_dropout";
 
-    private final Module baseModule;
     private final LinearLayer base;
-    private final String path;
-    private final Map<String, LoraAdapter> adapters = new LinkedHashMap<>();
-    private final List<String> merged = new ArrayList<>();
-    private String active;
-    private boolean enabled = true;
     private double[] baseNormsSquared; // DoRA's cache of ‖w_o‖²; dropped whenever the base weight changes
     private boolean freezeDoraNorms;
     private final Map<String, float[]> frozenDoraNorms = new LinkedHashMap<>();
 
     public LoraLayer(Module base, String path) {
-        this.baseModule = base;
+        super(base, path, "LoRA");
         this.base = LinearLayers.of(base, path);
-        this.path = path;
-        registerModule("base_layer", base);
-        registerModule(DICT_DROPOUT, new ModuleDict<Dropout>());
-        registerModule(DICT_A, new ModuleDict<WeightHolder>());
-        registerModule(DICT_B, new ModuleDict<WeightHolder>());
-    }
-
-    @Override
-    public Module baseLayer() {
-        return baseModule;
+        registerAdapterDict(DICT_DROPOUT, new ModuleDict<Dropout>());
+        registerAdapterDict(DICT_A, new ModuleDict<WeightHolder>());
+        registerAdapterDict(DICT_B, new ModuleDict<WeightHolder>());
     }
 
     /** The wrapped layer's linear view. */
@@ -69,25 +55,10 @@ public final class LoraLayer extends Module implements AdapterLayer {
     }
 
     @Override
-    public Set<String> adapters() {
-        return Set.copyOf(adapters.keySet());
-    }
-
-    @SuppressWarnings("unchecked")
-    private <M extends Module> ModuleDict<M> dict(String name) {
-        return child(name, ModuleDict.class);
-    }
-
-    @Override
-    public void addAdapter(String name, AdapterConfig config, InjectionContext context) {
-        if (!(config instanceof LoraConfig c)) {
-            throw new IllegalArgumentException("LoRA layer \"" + path + "\": config is " + config.peftType());
-        }
-        if (adapters.containsKey(name)) {
-            throw new IllegalArgumentException("LoRA layer \"" + path + "\" already has adapter \"" + name + "\"");
-        }
+    protected LoraAdapter create(String name, AdapterConfig config, InjectionContext context) {
+        LoraConfig c = config(config, LoraConfig.class);
         if (c.useDora() && c.isPissa()) {
-            throw new IllegalArgumentException("LoRA layer \"" + path + "\": DoRA with PiSSA init is not supported");
+            throw new IllegalArgumentException(where() + ": DoRA with PiSSA init is not supported");
         }
         int in = base.inFeatures();
         int out = base.outFeatures();
@@ -112,19 +83,17 @@ public final class LoraLayer extends Module implements AdapterLayer {
         }
         Tensor ta = Tensor.of(k, a, r, in);
         Tensor tb = Tensor.of(k, b, out, r);
-        Dropout dropout = new Dropout(c.loraDropout(), rng.nextLong());
-        dropout.train(isTraining());
-        this.<Dropout>dict(DICT_DROPOUT).put(name, dropout);
-        this.<WeightHolder>dict(DICT_A).put(name, new WeightHolder(ta));
-        this.<WeightHolder>dict(DICT_B).put(name, new WeightHolder(tb));
+        Dropout dropout = putModule(DICT_DROPOUT, name, new Dropout(c.loraDropout(), rng.nextLong()));
+        putModule(DICT_A, name, new WeightHolder(ta));
+        putModule(DICT_B, name, new WeightHolder(tb));
         Tensor magnitude = null;
         if (c.useDora()) {
             // HF initialises m to ‖W + s·B·A‖ so the adapted layer starts equal to the base.
             magnitude = Tensor.of(k, DoraNorm.rowNorms(base, normsSquared(), ta, tb, scaling), out);
             if (!hasChild(DICT_MAGNITUDE)) {
-                registerModule(DICT_MAGNITUDE, new ModuleDict<WeightHolder>());
+                registerAdapterDict(DICT_MAGNITUDE, new ModuleDict<WeightHolder>());
             }
-            this.<WeightHolder>dict(DICT_MAGNITUDE).put(name, new WeightHolder(magnitude));
+            putModule(DICT_MAGNITUDE, name, new WeightHolder(magnitude));
         }
         LoraAdapter adapter = new LoraAdapter(r, scaling, c.useDora(), c.trainLoraA(), dropout, ta, tb, magnitude);
         if (c.isPissa()) {
@@ -132,7 +101,7 @@ public final class LoraLayer extends Module implements AdapterLayer {
             adapter.baseOffsets.add(new LoraAdapter.BaseOffset(a.clone(), b.clone(), r, -1));
             baseNormsSquared = null;
         }
-        adapters.put(name, adapter);
+        return adapter;
     }
 
     private boolean hasChild(String name) {
@@ -140,44 +109,8 @@ public final class LoraLayer extends Module implements AdapterLayer {
     }
 
     @Override
-    public void deleteAdapter(String name) {
-        adapter(name);
-        if (merged.contains(name)) {
-            throw new IllegalStateException("LoRA layer \"" + path + "\": adapter \"" + name + "\" is merged; unmerge first");
-        }
-        replaceModule(DICT_A, this.<WeightHolder>dict(DICT_A).without(name));
-        replaceModule(DICT_B, this.<WeightHolder>dict(DICT_B).without(name));
-        replaceModule(DICT_DROPOUT, this.<Dropout>dict(DICT_DROPOUT).without(name));
-        if (hasChild(DICT_MAGNITUDE) && this.<WeightHolder>dict(DICT_MAGNITUDE).contains(name)) {
-            replaceModule(DICT_MAGNITUDE, this.<WeightHolder>dict(DICT_MAGNITUDE).without(name));
-        }
-        LoraAdapter removed = adapters.remove(name);
-        undoBaseOffsets(removed);
-        if (name.equals(active)) {
-            active = null;
-        }
-    }
-
-    @Override
-    public void setActive(String name) {
-        if (name != null) {
-            adapter(name);
-        }
-        active = name;
-    }
-
-    @Override
-    public void setEnabled(boolean on) {
-        enabled = on;
-    }
-
-    LoraAdapter adapter(String name) {
-        LoraAdapter a = adapters.get(name);
-        if (a == null) {
-            throw new IllegalArgumentException("LoRA layer \"" + path + "\" has no adapter \"" + name
-                    + "\" (adapters: " + adapters.keySet() + ")");
-        }
-        return a;
+    protected void deleted(LoraAdapter adapter) {
+        undoBaseOffsets(adapter);
     }
 
     @Override
@@ -268,12 +201,8 @@ public final class LoraLayer extends Module implements AdapterLayer {
     // ------------------------------------------------------------------ forward
 
     @Override
-    public Tensor forward(Tensor x) {
+    protected Tensor forwardWith(Tensor x, LoraAdapter a) {
         Tensor result = baseModule.forward(x);
-        if (!enabled || active == null || !merged.isEmpty()) {
-            return result;
-        }
-        LoraAdapter a = adapters.get(active);
         Tensor xd = a.dropout.forward(x);
         Tensor lora = Functional.linear(Functional.linear(xd, a.a, null), a.b, null);
         if (!a.useDora) {
@@ -293,7 +222,7 @@ public final class LoraLayer extends Module implements AdapterLayer {
 
     private float[] doraNorm(LoraAdapter a) {
         if (freezeDoraNorms) {
-            return frozenDoraNorms.computeIfAbsent(active,
+            return frozenDoraNorms.computeIfAbsent(activeName(),
                     n -> DoraNorm.rowNorms(base, normsSquared(), a.a, a.b, a.scaling));
         }
         return DoraNorm.rowNorms(base, normsSquared(), a.a, a.b, a.scaling);
@@ -318,18 +247,13 @@ public final class LoraLayer extends Module implements AdapterLayer {
     // ------------------------------------------------------------------ merge
 
     /** ΔW = s·B·A as [out, in], float64. */
-    double[] deltaWeight(String name) {
-        LoraAdapter a = adapter(name);
+    private double[] deltaWeight(LoraAdapter a) {
         return WeightMath.lowRank(a.b.toArray(), a.a.toArray(), base.outFeatures(), a.r, base.inFeatures(), a.scaling);
     }
 
     @Override
-    public void merge(String name) {
-        LoraAdapter a = adapter(name);
-        if (merged.contains(name)) {
-            throw new IllegalStateException("LoRA layer \"" + path + "\": adapter \"" + name + "\" is already merged");
-        }
-        double[] delta = deltaWeight(name);
+    protected void foldIn(LoraAdapter a) {
+        double[] delta = deltaWeight(a);
         if (!a.useDora) {
             WeightMath.add(base, delta, 1);
         } else {
@@ -353,37 +277,27 @@ public final class LoraLayer extends Module implements AdapterLayer {
             WeightMath.writeOutIn(base, w);
         }
         baseNormsSquared = null;
-        merged.add(name);
     }
 
     @Override
-    public void unmerge() {
-        while (!merged.isEmpty()) {
-            String name = merged.removeLast();
-            LoraAdapter a = adapters.get(name);
-            double[] delta = deltaWeight(name);
-            if (!a.useDora) {
-                WeightMath.add(base, delta, -1);
-            } else {
-                int out = base.outFeatures();
-                int in = base.inFeatures();
-                double[] w = WeightMath.readOutIn(base);
-                float[] m = a.magnitude.toArray();
-                for (int o = 0; o < out; o++) {
-                    double factor = m[o] / (double) a.mergedDoraNorm[o];
-                    for (int i = 0; i < in; i++) {
-                        w[o * in + i] = w[o * in + i] / factor - delta[o * in + i];
-                    }
+    protected void foldOut(LoraAdapter a) {
+        double[] delta = deltaWeight(a);
+        if (!a.useDora) {
+            WeightMath.add(base, delta, -1);
+        } else {
+            int out = base.outFeatures();
+            int in = base.inFeatures();
+            double[] w = WeightMath.readOutIn(base);
+            float[] m = a.magnitude.toArray();
+            for (int o = 0; o < out; o++) {
+                double factor = m[o] / (double) a.mergedDoraNorm[o];
+                for (int i = 0; i < in; i++) {
+                    w[o * in + i] = w[o * in + i] / factor - delta[o * in + i];
                 }
-                WeightMath.writeOutIn(base, w);
             }
-            baseNormsSquared = null;
+            WeightMath.writeOutIn(base, w);
         }
-    }
-
-    @Override
-    public List<String> mergedAdapters() {
-        return List.copyOf(merged);
+        baseNormsSquared = null;
     }
 
     // ------------------------------------------------------------------ base offsets (PiSSA, Chain of LoRA)
@@ -395,11 +309,11 @@ public final class LoraLayer extends Module implements AdapterLayer {
      */
     public void foldAndRestart(String name, Rng rng) {
         LoraAdapter a = adapter(name);
-        if (!merged.isEmpty()) {
-            throw new IllegalStateException("LoRA layer \"" + path + "\": cannot restart a chain while merged");
+        if (!mergedAdapters().isEmpty()) {
+            throw new IllegalStateException(where() + ": cannot restart a chain while merged");
         }
         if (a.useDora) {
-            throw new IllegalStateException("LoRA layer \"" + path + "\": Chain of LoRA with DoRA is not supported");
+            throw new IllegalStateException(where() + ": Chain of LoRA with DoRA is not supported");
         }
         float[] av = a.a.toArray();
         float[] bv = a.b.toArray();
@@ -412,7 +326,7 @@ public final class LoraLayer extends Module implements AdapterLayer {
 
     @Override
     public void restoreBase() {
-        for (LoraAdapter a : adapters.values()) {
+        for (LoraAdapter a : allAdapters()) {
             undoBaseOffsets(a);
         }
     }
@@ -425,10 +339,5 @@ public final class LoraLayer extends Module implements AdapterLayer {
         }
         a.baseOffsets.clear();
         baseNormsSquared = null;
-    }
-
-    @Override
-    public String toString() {
-        return "LoraLayer(" + baseModule + ", adapters " + adapters.keySet() + ")";
     }
 }

@@ -6,10 +6,10 @@ import dev.peft4j.engine.nn.Module;
 import dev.peft4j.models.gpt2.VirtualTokens;
 import dev.peft4j.peft.core.AdapterConfig;
 import dev.peft4j.peft.core.AdapterLayer;
+import dev.peft4j.peft.core.AdapterSet;
 import dev.peft4j.peft.core.InjectionContext;
 import dev.peft4j.peft.core.ParamDict;
 
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -37,15 +37,12 @@ public final class VirtualTokenLayer extends Embedding implements AdapterLayer, 
     }
 
     private final Embedding base;
-    private final String path;
-    private final Map<String, Adapter> adapters = new LinkedHashMap<>();
-    private String active;
-    private boolean enabled = true;
+    private final AdapterSet<Adapter> adapters;
 
     public VirtualTokenLayer(Embedding base, String path) {
         super(base.weight());
         this.base = base;
-        this.path = path;
+        this.adapters = new AdapterSet<>("prompt", path);
         registerModule("base_layer", base);
         registerModule(DICT, new ParamDict());
     }
@@ -57,14 +54,12 @@ public final class VirtualTokenLayer extends Embedding implements AdapterLayer, 
 
     @Override
     public Set<String> adapters() {
-        return Set.copyOf(adapters.keySet());
+        return adapters.names();
     }
 
     @Override
     public void addAdapter(String name, AdapterConfig config, InjectionContext context) {
-        if (adapters.containsKey(name)) {
-            throw new IllegalArgumentException("prompt layer \"" + path + "\" already has adapter \"" + name + "\"");
-        }
+        adapters.requireNew(name);
         Adapter a = switch (config) {
             case PromptTuningConfig c -> new Adapter(
                     Tensor.of(context.kernels(), PromptInit.promptRows(c, base.weight(), context.rng()),
@@ -76,7 +71,7 @@ public final class VirtualTokenLayer extends Embedding implements AdapterLayer, 
                 yield new Adapter(Tensor.of(context.kernels(), init, c.numVirtualTokens(), width),
                         c.numVirtualTokens(), c.numLayers());
             }
-            default -> throw new IllegalArgumentException("prompt layer \"" + path + "\": config is " + config.peftType());
+            default -> throw new IllegalArgumentException(adapters.where() + ": config is " + config.peftType());
         };
         child(DICT, ParamDict.class).put(name, a.table);
         context.shared().put(SAVED_KEY, a.table);
@@ -85,34 +80,22 @@ public final class VirtualTokenLayer extends Embedding implements AdapterLayer, 
 
     @Override
     public void deleteAdapter(String name) {
-        adapter(name);
-        replaceModule(DICT, child(DICT, ParamDict.class).without(name));
         adapters.remove(name);
-        if (name.equals(active)) {
-            active = null;
-        }
+        replaceModule(DICT, child(DICT, ParamDict.class).without(name));
     }
 
     private Adapter adapter(String name) {
-        Adapter a = adapters.get(name);
-        if (a == null) {
-            throw new IllegalArgumentException("prompt layer \"" + path + "\" has no adapter \"" + name
-                    + "\" (adapters: " + adapters.keySet() + ")");
-        }
-        return a;
+        return adapters.get(name);
     }
 
     @Override
     public void setActive(String name) {
-        if (name != null) {
-            adapter(name);
-        }
-        active = name;
+        adapters.setActive(name);
     }
 
     @Override
     public void setEnabled(boolean on) {
-        enabled = on;
+        adapters.setEnabled(on);
     }
 
     @Override
@@ -134,19 +117,15 @@ public final class VirtualTokenLayer extends Embedding implements AdapterLayer, 
 
     // ------------------------------------------------------------------ VirtualTokens
 
-    private Adapter current() {
-        return enabled && active != null ? adapters.get(active) : null;
-    }
-
     @Override
     public int virtualTokenCount() {
-        Adapter a = current();
+        Adapter a = adapters.applied();
         return a == null ? 0 : a.tokens;
     }
 
     @Override
     public Tensor virtualEmbeddings(int batch) {
-        Adapter a = current();
+        Adapter a = adapters.applied();
         if (a == null || a.layers > 0) {
             return null;
         }
@@ -155,12 +134,12 @@ public final class VirtualTokenLayer extends Embedding implements AdapterLayer, 
 
     @Override
     public Tensor[] virtualKeyValues(int layer, int batch, int heads, int headDim) {
-        Adapter a = current();
+        Adapter a = adapters.applied();
         if (a == null || a.layers == 0) {
             return null;
         }
         if (heads * headDim != dim() || layer < 0 || layer >= a.layers) {
-            throw new IllegalArgumentException("prefix of adapter \"" + active + "\" ([" + a.tokens + ", " + a.layers
+            throw new IllegalArgumentException("prefix of adapter \"" + adapters.active() + "\" ([" + a.tokens + ", " + a.layers
                     + "·2·" + dim() + "]): the model asks for layer " + layer + " with " + heads + " heads of " + headDim);
         }
         // [P, L·2, H, D]: entry 2l is layer l's key, 2l + 1 its value (HF's permute([2, 0, 3, 1, 4]).split(2)).
@@ -181,7 +160,7 @@ public final class VirtualTokenLayer extends Embedding implements AdapterLayer, 
     @Override
     public void merge(String name) {
         adapter(name);
-        throw new UnsupportedOperationException("prompt layer \"" + path + "\": virtual tokens are extra positions,"
+        throw new UnsupportedOperationException(adapters.where() + ": virtual tokens are extra positions,"
                 + " not a weight change, so they cannot be merged; keep the adapter loaded");
     }
 
@@ -192,11 +171,11 @@ public final class VirtualTokenLayer extends Embedding implements AdapterLayer, 
 
     @Override
     public List<String> mergedAdapters() {
-        return List.of();
+        return adapters.merged();
     }
 
     @Override
     public String toString() {
-        return "VirtualTokenLayer(" + base + ", adapters " + adapters.keySet() + ")";
+        return "VirtualTokenLayer(" + base + ", adapters " + adapters + ")";
     }
 }

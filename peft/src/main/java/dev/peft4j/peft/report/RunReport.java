@@ -43,8 +43,9 @@ public record RunReport(String title, String scoreName, boolean percent, Map<Str
                 methods.add(m);
                 continue;
             }
-            m.put("score_mean", r.score().mean());
-            m.put("score_std", r.score().std());
+            // null without held-out rows to score (JSON has no NaN)
+            m.put("score_mean", Double.isNaN(r.score().mean()) ? null : r.score().mean());
+            m.put("score_std", Double.isNaN(r.score().std()) ? null : r.score().std());
             m.put("seeds", (long) r.score().n());
             m.put("trainable_params", r.trainableParams());
             m.put("total_params", r.totalParams());

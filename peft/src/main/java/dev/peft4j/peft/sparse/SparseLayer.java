@@ -4,18 +4,16 @@ import dev.peft4j.engine.SparseDeltaOp;
 import dev.peft4j.engine.Tensor;
 import dev.peft4j.engine.nn.LinearLayer;
 import dev.peft4j.engine.nn.Module;
+import dev.peft4j.peft.core.AbstractAdapterLayer;
 import dev.peft4j.peft.core.AdapterConfig;
-import dev.peft4j.peft.core.AdapterLayer;
 import dev.peft4j.peft.core.InjectionContext;
 import dev.peft4j.peft.core.LinearLayers;
 import dev.peft4j.peft.core.ParamDict;
 import dev.peft4j.peft.core.TensorSlot;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * A linear layer with sparse-delta adapters: {@code y = x · (W + scatter(indices, values))ᵀ + b}, computed
@@ -27,11 +25,12 @@ import java.util.Set;
  * exact original back (in float32, {@code (w + v) - v} need not be {@code w}); an entry changed while
  * merged is unmerged by subtraction instead.
  */
-public final class SparseLayer extends Module implements AdapterLayer {
+public final class SparseLayer extends AbstractAdapterLayer<SparseLayer.Adapter> {
 
-    private static final class Adapter {
+    static final class Adapter {
         SparseDeltaOp.Pattern pattern;
         Tensor values;
+        Merged merged; // while merged: what the merge wrote
 
         Adapter(SparseDeltaOp.Pattern pattern, Tensor values) {
             this.pattern = pattern;
@@ -40,94 +39,36 @@ public final class SparseLayer extends Module implements AdapterLayer {
     }
 
     /** What one merge wrote: the entries' stored positions, values before, and the delta added. */
-    private record Merged(String adapter, int[] storage, float[] before, float[] delta) {
+    private record Merged(int[] storage, float[] before, float[] delta) {
     }
 
-    private final Module baseModule;
     private final LinearLayer base;
-    private final String path;
-    private final Map<String, Adapter> adapters = new LinkedHashMap<>();
-    private final List<Merged> merged = new ArrayList<>();
-    private String active;
-    private boolean enabled = true;
 
     public SparseLayer(Module base, String path) {
-        this.baseModule = base;
+        super(base, path, "sparse");
         this.base = LinearLayers.of(base, path);
-        this.path = path;
-        registerModule("base_layer", base);
-        registerModule("sparse_values", new ParamDict());
+        registerAdapterDict("sparse_values", new ParamDict());
     }
 
     @Override
-    public Module baseLayer() {
-        return baseModule;
-    }
-
-    @Override
-    public Set<String> adapters() {
-        return Set.copyOf(adapters.keySet());
-    }
-
-    @Override
-    public void addAdapter(String name, AdapterConfig config, InjectionContext context) {
-        if (!(config instanceof SparseConfig c)) {
-            throw new IllegalArgumentException("sparse layer \"" + path + "\": config is " + config.peftType());
-        }
-        if (adapters.containsKey(name)) {
-            throw new IllegalArgumentException("sparse layer \"" + path + "\" already has adapter \"" + name + "\"");
-        }
+    protected Adapter create(String name, AdapterConfig config, InjectionContext context) {
+        SparseConfig c = config(config, SparseConfig.class);
         int[] indices = SparseTuner.chosenIndices(context, path);
         if (indices == null) {
             if (!c.indicesFromFile()) {
-                throw new IllegalStateException("sparse layer \"" + path + "\": no entries were selected for it");
+                throw new IllegalStateException(where() + ": no entries were selected for it");
             }
             indices = new int[0]; // filled from the adapter file
         }
-        SparseDeltaOp.Pattern pattern = pattern(indices, "sparse layer \"" + path + "\"");
+        SparseDeltaOp.Pattern pattern = pattern(indices, where());
         // Zero values: the adapted layer starts as the base layer.
         Tensor values = Tensor.zeros(context.kernels(), indices.length);
-        child("sparse_values", ParamDict.class).put(name, values);
-        adapters.put(name, new Adapter(pattern, values));
+        paramDict("sparse_values").put(name, values);
+        return new Adapter(pattern, values);
     }
 
     private SparseDeltaOp.Pattern pattern(int[] indices, String what) {
         return SparseDeltaOp.Pattern.of(base.outFeatures(), base.inFeatures(), base.fanInFanOut(), indices, what);
-    }
-
-    @Override
-    public void deleteAdapter(String name) {
-        adapter(name);
-        if (merged.stream().anyMatch(m -> m.adapter.equals(name))) {
-            throw new IllegalStateException("sparse layer \"" + path + "\": adapter \"" + name + "\" is merged; unmerge first");
-        }
-        replaceModule("sparse_values", child("sparse_values", ParamDict.class).without(name));
-        adapters.remove(name);
-        if (name.equals(active)) {
-            active = null;
-        }
-    }
-
-    private Adapter adapter(String name) {
-        Adapter a = adapters.get(name);
-        if (a == null) {
-            throw new IllegalArgumentException("sparse layer \"" + path + "\" has no adapter \"" + name
-                    + "\" (adapters: " + adapters.keySet() + ")");
-        }
-        return a;
-    }
-
-    @Override
-    public void setActive(String name) {
-        if (name != null) {
-            adapter(name);
-        }
-        active = name;
-    }
-
-    @Override
-    public void setEnabled(boolean on) {
-        enabled = on;
     }
 
     @Override
@@ -164,7 +105,7 @@ public final class SparseLayer extends Module implements AdapterLayer {
             }
 
             public void load(float[] values) {
-                throw new IllegalArgumentException("sparse layer \"" + path + "\": sparse_indices must be an int32 tensor");
+                throw new IllegalArgumentException(where() + ": sparse_indices must be an int32 tensor");
             }
 
             public boolean isInt32() {
@@ -194,7 +135,7 @@ public final class SparseLayer extends Module implements AdapterLayer {
 
             public void load(float[] values) {
                 if (values.length != a.pattern.nnz()) {
-                    throw new IllegalArgumentException("sparse layer \"" + path + "\": sparse_values has " + values.length
+                    throw new IllegalArgumentException(where() + ": sparse_values has " + values.length
                             + " entries but sparse_indices has " + a.pattern.nnz());
                 }
                 a.values.copyFrom(values);
@@ -210,14 +151,12 @@ public final class SparseLayer extends Module implements AdapterLayer {
     /** Replaces adapter {@code name}'s entries (values restart at zero when their count changes). */
     void setIndices(String name, int[] indices) {
         Adapter a = adapter(name);
-        if (merged.stream().anyMatch(m -> m.adapter.equals(name))) {
-            throw new IllegalStateException("sparse layer \"" + path + "\": adapter \"" + name + "\" is merged; unmerge first");
-        }
-        a.pattern = pattern(indices, "sparse layer \"" + path + "\" sparse_indices");
+        requireUnmerged(name);
+        a.pattern = pattern(indices, where() + " sparse_indices");
         if (a.values.numel() != indices.length) {
             boolean trainable = a.values.requiresGrad();
             Tensor fresh = Tensor.zeros(a.values.kernels(), indices.length);
-            ParamDict dict = child("sparse_values", ParamDict.class).without(name);
+            ParamDict dict = paramDict("sparse_values").without(name);
             dict.put(name, fresh);
             fresh.requiresGrad(trainable);
             replaceModule("sparse_values", dict);
@@ -235,11 +174,7 @@ public final class SparseLayer extends Module implements AdapterLayer {
     }
 
     @Override
-    public Tensor forward(Tensor x) {
-        if (!enabled || active == null || !merged.isEmpty()) {
-            return baseModule.forward(x);
-        }
-        Adapter a = adapters.get(active);
+    protected Tensor forwardWith(Tensor x, Adapter a) {
         if (a.pattern.nnz() == 0) {
             return baseModule.forward(x);
         }
@@ -247,11 +182,7 @@ public final class SparseLayer extends Module implements AdapterLayer {
     }
 
     @Override
-    public void merge(String name) {
-        Adapter a = adapter(name);
-        if (merged.stream().anyMatch(m -> m.adapter.equals(name))) {
-            throw new IllegalStateException("sparse layer \"" + path + "\": adapter \"" + name + "\" is already merged");
-        }
+    protected void foldIn(Adapter a) {
         int[] storage = a.pattern.storage();
         float[] delta = a.values.toArray();
         float[] w = base.weight().toArray();
@@ -261,29 +192,18 @@ public final class SparseLayer extends Module implements AdapterLayer {
             w[storage[k]] = before[k] + delta[k]; // the float32 sum the unmerged forward scatters
         }
         base.weight().copyFrom(w);
-        merged.add(new Merged(name, storage, before, delta));
+        a.merged = new Merged(storage, before, delta);
     }
 
     @Override
-    public void unmerge() {
-        while (!merged.isEmpty()) {
-            Merged m = merged.removeLast();
-            float[] w = base.weight().toArray();
-            for (int k = 0; k < m.storage.length; k++) {
-                int s = m.storage[k];
-                w[s] = w[s] == m.before[k] + m.delta[k] ? m.before[k] : w[s] - m.delta[k];
-            }
-            base.weight().copyFrom(w);
+    protected void foldOut(Adapter a) {
+        Merged m = a.merged;
+        a.merged = null;
+        float[] w = base.weight().toArray();
+        for (int k = 0; k < m.storage.length; k++) {
+            int s = m.storage[k];
+            w[s] = w[s] == m.before[k] + m.delta[k] ? m.before[k] : w[s] - m.delta[k];
         }
-    }
-
-    @Override
-    public List<String> mergedAdapters() {
-        return merged.stream().map(Merged::adapter).toList();
-    }
-
-    @Override
-    public String toString() {
-        return "SparseLayer(" + baseModule + ", adapters " + adapters.keySet() + ")";
+        base.weight().copyFrom(w);
     }
 }

@@ -1,5 +1,6 @@
 package dev.peft4j.peft.fewshot;
 
+import dev.peft4j.peft.train.EpochOrder;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -65,7 +66,7 @@ class FewShotSplitTest {
 
     @Test
     void epochOrderVisitsEveryExampleOncePerEpochAndSeeks() {
-        EpochOrder o = new EpochOrder(3, 7, 3);
+        EpochOrder o = new EpochOrder(3, 7, 3, true);
         List<Integer> firstEpoch = new ArrayList<>();
         for (int b = 0; b < o.batchesPerEpoch(); b++) {
             for (int i : o.next()) {
@@ -75,7 +76,7 @@ class FewShotSplitTest {
         assertEquals(Set.of(0, 1, 2, 3, 4, 5, 6), new HashSet<>(firstEpoch));
         assertEquals(7, firstEpoch.size());
         int[] next = o.next();
-        EpochOrder resumed = new EpochOrder(3, 7, 3);
+        EpochOrder resumed = new EpochOrder(3, 7, 3, true);
         resumed.seek(1, 0);
         assertEquals(1, o.epoch());
         org.junit.jupiter.api.Assertions.assertArrayEquals(next, resumed.next());

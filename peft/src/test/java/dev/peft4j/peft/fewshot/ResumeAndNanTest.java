@@ -6,7 +6,15 @@ import dev.peft4j.kernels.Kernels;
 import dev.peft4j.kernels.cpu.CpuKernels;
 import dev.peft4j.models.gpt2.Gpt2Model;
 import dev.peft4j.peft.TinyModels;
+import dev.peft4j.peft.train.Checkpoints;
+import dev.peft4j.peft.train.Evaluation;
+import dev.peft4j.peft.train.NonFiniteLossException;
+import dev.peft4j.peft.train.Objective;
 import dev.peft4j.peft.train.OptimizerSettings;
+import dev.peft4j.peft.train.Progress;
+import dev.peft4j.peft.train.RunResult;
+import dev.peft4j.peft.train.TrainerSettings;
+import dev.peft4j.peft.train.TrainingLoop;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -64,7 +72,7 @@ class ResumeAndNanTest {
     private record Setup(TrainableModel model, Objective objective) {
     }
 
-    private static Setup setup() {
+    private static Setup setup() throws Exception {
         Gpt2Model gpt2 = TinyModels.gpt2(k, 5);
         Rng rng = new Rng(11);
         FewShotClassifier c = new FewShotClassifier(gpt2, ClassifierKind.HEAD, 2, null, k, rng.fork());
@@ -121,19 +129,19 @@ class ResumeAndNanTest {
     @Test
     void resumeAfterKillIsBitIdentical() throws Exception {
         Setup straight = setup();
-        RunResult a = new FewShotTrainer(settings(), dir.resolve("a"), Progress.silent(), "t")
+        RunResult a = new TrainingLoop(settings(), dir.resolve("a"), Progress.silent(), "t")
                 .train(straight.model().trainable(), straight.objective(), false);
         assertEquals(10, a.steps());
 
         Setup first = setup();
-        FewShotTrainer killed = new FewShotTrainer(settings(), dir.resolve("b"), Progress.silent(), "t");
+        TrainingLoop killed = new TrainingLoop(settings(), dir.resolve("b"), Progress.silent(), "t");
         IllegalStateException kill = assertThrows(IllegalStateException.class, () -> killed.train(
                 first.model().trainable(), new Killing(first.objective(), 6, new int[1]), false));
         assertEquals("killed", kill.getMessage());
         assertTrue(Files.isDirectory(dir.resolve("b/step-00000004")), "checkpoint at step 4");
 
         Setup second = setup(); // a new process: fresh model, fresh init
-        RunResult b = new FewShotTrainer(settings(), dir.resolve("b"), Progress.silent(), "t")
+        RunResult b = new TrainingLoop(settings(), dir.resolve("b"), Progress.silent(), "t")
                 .train(second.model().trainable(), second.objective(), true);
 
         assertEquals(a.losses(), b.losses());
@@ -151,12 +159,12 @@ class ResumeAndNanTest {
     @Test
     void resumeUnderOtherSettingsIsRefused() throws Exception {
         Setup s = setup();
-        new FewShotTrainer(settings(), dir.resolve("c"), Progress.silent(), "t").train(s.model().trainable(),
+        new TrainingLoop(settings(), dir.resolve("c"), Progress.silent(), "t").train(s.model().trainable(),
                 s.objective(), false);
         Setup again = setup();
         TrainerSettings other = new TrainerSettings(new OptimizerSettings("adamw", 2e-2f, 0.01f, 1.0, "linear", 2, 10),
                 3, 3, 0, 4, 42);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new FewShotTrainer(other,
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new TrainingLoop(other,
                 dir.resolve("c"), Progress.silent(), "t").train(again.model().trainable(), again.objective(), true));
         assertTrue(e.getMessage().contains("other settings"), e.getMessage());
     }
@@ -191,12 +199,52 @@ class ResumeAndNanTest {
                 throw new AssertionError();
             }
         };
-        NonFiniteLossException e = assertThrows(NonFiniteLossException.class, () -> new FewShotTrainer(settings(),
+        NonFiniteLossException e = assertThrows(NonFiniteLossException.class, () -> new TrainingLoop(settings(),
                 dir.resolve("n"), Progress.silent(), "t").train(s.model().trainable(), poisoned, false));
         assertEquals(6, e.step());
         assertNotNull(e.lastCheckpoint());
         assertEquals(dir.resolve("n/step-00000004"), e.lastCheckpoint());
         assertTrue(e.getMessage().contains("step 6") && e.getMessage().contains("NaN")
                 && e.getMessage().contains("step-00000004"), e.getMessage());
+    }
+
+    @Test
+    void anOpsOwnFiniteCheckAlsoStopsNamingStepAndCheckpoint() throws Exception {
+        Setup s = setup();
+        int[] calls = new int[1];
+        Objective checked = new Objective() {
+            public int trainSize() {
+                return s.objective().trainSize();
+            }
+
+            public Tensor trainLoss(int[] indices) {
+                if (++calls[0] == 5) {
+                    throw new ArithmeticException("crossEntropy loss: tensor [] has NaN or infinite elements");
+                }
+                return s.objective().trainLoss(indices);
+            }
+
+            public long tokens(int[] indices) {
+                return 1;
+            }
+
+            public boolean hasDev() {
+                return false;
+            }
+
+            public Evaluation evaluateDev() {
+                throw new AssertionError();
+            }
+
+            public Evaluation evaluateTest() {
+                throw new AssertionError();
+            }
+        };
+        NonFiniteLossException e = assertThrows(NonFiniteLossException.class, () -> new TrainingLoop(settings(),
+                dir.resolve("op"), Progress.silent(), "t").train(s.model().trainable(), checked, false));
+        assertEquals(5, e.step());
+        assertEquals(dir.resolve("op/step-00000004"), e.lastCheckpoint());
+        assertTrue(e.getMessage().contains("step 5: crossEntropy loss") && e.getMessage().contains("step-00000004"),
+                e.getMessage());
     }
 }

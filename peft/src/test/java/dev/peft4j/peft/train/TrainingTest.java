@@ -1,7 +1,6 @@
 package dev.peft4j.peft.train;
 
 import dev.peft4j.engine.Rng;
-import dev.peft4j.engine.Tensor;
 import dev.peft4j.kernels.Kernels;
 import dev.peft4j.kernels.cpu.CpuKernels;
 import dev.peft4j.models.gpt2.Gpt2Model;
@@ -16,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,9 +54,11 @@ class TrainingTest {
     }
 
     private static List<Float> train(Gpt2Model model, PeftModel peft, OptimizerSettings settings, boolean shuffle) {
-        BatchSampler sampler = new BatchSampler(data(), 2, shuffle, new Rng(1));
+        List<TrainingExample> data = data();
+        EpochOrder order = new EpochOrder(1, data.size(), 2, shuffle);
         model.train(true);
-        return TrainingLoop.run(peft::trainableParameters, () -> Batch.collate(sampler.next(), 0),
+        return TrainingLoop.run(peft::trainableParameters,
+                () -> Batch.collate(Arrays.stream(order.next()).mapToObj(data::get).toList(), 0),
                 b -> Gpt2Model.causalLmLoss(model.forward(b.inputIds(), b.batch(), b.seq()), b.labels()),
                 settings, null);
     }

@@ -1,11 +1,11 @@
-package dev.peft4j.peft.fewshot;
+package dev.peft4j.peft.train;
 
 import dev.peft4j.engine.Rng;
 
 /**
  * The order training examples are visited in: epoch after epoch, each a permutation drawn from
  * {@code (seed, epoch)} alone, so the position {@code (epoch, next)} is the whole state a checkpoint
- * needs to replay the same batches. A batch never spans two epochs; an epoch's last batch may be smaller.
+ * needs to replay the same batches (without shuffling, every epoch is the data order). A batch never spans two epochs; an epoch's last batch may be smaller.
  */
 public final class EpochOrder {
 
@@ -14,9 +14,10 @@ public final class EpochOrder {
     private final int batchSize;
     private int epoch;
     private int next;
+    private final boolean shuffle;
     private int[] order;
 
-    public EpochOrder(long seed, int size, int batchSize) {
+    public EpochOrder(long seed, int size, int batchSize, boolean shuffle) {
         if (size <= 0 || batchSize <= 0) {
             throw new IllegalArgumentException("need examples and a positive batch size, got " + size + " examples, batch "
                     + batchSize);
@@ -24,6 +25,7 @@ public final class EpochOrder {
         this.seed = seed;
         this.size = size;
         this.batchSize = batchSize;
+        this.shuffle = shuffle;
         this.order = permutation(0);
     }
 
@@ -68,6 +70,13 @@ public final class EpochOrder {
     }
 
     private int[] permutation(int e) {
+        if (!shuffle) {
+            int[] identity = new int[size];
+            for (int i = 0; i < size; i++) {
+                identity[i] = i;
+            }
+            return identity;
+        }
         return new Rng(seed * 0x9E3779B97F4A7C15L + e).permutation(size);
     }
 }

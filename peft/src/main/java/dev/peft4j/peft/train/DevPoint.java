@@ -1,4 +1,4 @@
-package dev.peft4j.peft.fewshot;
+package dev.peft4j.peft.train;
 
 /** A dev-set evaluation after {@code step} updates; accuracy is NaN for causal-LM tasks. */
 public record DevPoint(int step, double loss, double accuracy) {

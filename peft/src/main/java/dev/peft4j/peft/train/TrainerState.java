@@ -1,4 +1,4 @@
-package dev.peft4j.peft.fewshot;
+package dev.peft4j.peft.train;
 
 import dev.peft4j.engine.json.Json;
 
@@ -20,7 +20,7 @@ public final class TrainerState {
     final List<DevPoint> dev = new ArrayList<>();
     int bestIndex = -1;
     int evalsSinceBest;
-    int[] adamSteps = new int[0];
+    int[] optimizerSteps = new int[0];
     String fingerprint = "";
 
     public int step() {
@@ -61,10 +61,10 @@ public final class TrainerState {
         o.put("best_index", (long) bestIndex);
         o.put("evals_since_best", (long) evalsSinceBest);
         List<Object> s = Json.newArray();
-        for (int x : adamSteps) {
+        for (int x : optimizerSteps) {
             s.add((long) x);
         }
-        o.put("adam_steps", s);
+        o.put("optimizer_steps", s);
         o.put("fingerprint", fingerprint);
         return o;
     }
@@ -85,10 +85,10 @@ public final class TrainerState {
         }
         t.bestIndex = toInt(o, "best_index", source);
         t.evalsSinceBest = toInt(o, "evals_since_best", source);
-        List<Object> s = Json.array(Json.require(o, "adam_steps", source), source + " adam_steps");
-        t.adamSteps = new int[s.size()];
+        List<Object> s = Json.array(Json.require(o, "optimizer_steps", source), source + " optimizer_steps");
+        t.optimizerSteps = new int[s.size()];
         for (int i = 0; i < s.size(); i++) {
-            t.adamSteps[i] = Math.toIntExact(Json.integer(s.get(i), source + " adam_steps"));
+            t.optimizerSteps[i] = Math.toIntExact(Json.integer(s.get(i), source + " optimizer_steps"));
         }
         t.fingerprint = Json.string(Json.require(o, "fingerprint", source), source + " fingerprint");
         if (t.losses.size() != t.step) {

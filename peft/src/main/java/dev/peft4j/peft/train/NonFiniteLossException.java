@@ -1,4 +1,4 @@
-package dev.peft4j.peft.fewshot;
+package dev.peft4j.peft.train;
 
 import java.nio.file.Path;
 
@@ -9,11 +9,19 @@ public final class NonFiniteLossException extends ArithmeticException {
     private final transient Path lastCheckpoint;
 
     public NonFiniteLossException(int step, float loss, Path lastCheckpoint) {
-        super("training stopped at step " + step + ": the loss is " + loss + "; "
+        this(step, "the loss is " + loss, lastCheckpoint, null);
+    }
+
+    /** {@code what} went non-finite at {@code step} (e.g. the loss op's own check, passed as {@code cause}). */
+    public NonFiniteLossException(int step, String what, Path lastCheckpoint, Throwable cause) {
+        super("training stopped at step " + step + ": " + what + "; "
                 + (lastCheckpoint == null ? "no checkpoint was written yet (see --checkpoint-every)"
                 : "the last good checkpoint is " + lastCheckpoint + " (lower the learning rate and rerun with --resume)"));
         this.step = step;
         this.lastCheckpoint = lastCheckpoint;
+        if (cause != null) {
+            initCause(cause);
+        }
     }
 
     /** The 1-based update whose loss was not finite. */

@@ -1,4 +1,4 @@
-package dev.peft4j.peft.fewshot;
+package dev.peft4j.peft.train;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;

@@ -1,10 +1,12 @@
-package dev.peft4j.peft.fewshot;
+package dev.peft4j.peft.train;
 
 import dev.peft4j.engine.Tensor;
 import dev.peft4j.engine.io.HostTensor;
 import dev.peft4j.engine.io.SafetensorsReader;
 import dev.peft4j.engine.io.SafetensorsWriter;
 import dev.peft4j.engine.json.Json;
+import dev.peft4j.engine.optim.Optimizer;
+import dev.peft4j.engine.optim.ParamState;
 import dev.peft4j.peft.core.AdapterFiles;
 
 import java.io.IOException;
@@ -21,7 +23,8 @@ import java.util.stream.Stream;
 
 /**
  * Training checkpoints under one directory, one {@code step-NNNNNNNN} folder each: the trainable tensors
- * ({@code trainable.safetensors}), AdamW's moments ({@code optimizer.safetensors}), the dev-best tensors
+ * ({@code trainable.safetensors}), the optimizer's buffers ({@code optimizer.safetensors}, named
+ * {@code <buffer>.<tensor>}, e.g. {@code exp_avg.<tensor>}), the dev-best tensors
  * ({@code best.safetensors}) and {@link TrainerState} ({@code trainer_state.json}). A folder is filled under
  * a temporary name and renamed into place, so a kill leaves either a whole checkpoint or none; the
  * {@value #KEEP} newest are kept.
@@ -40,7 +43,8 @@ public final class Checkpoints {
                         Map<String, float[]> best) {
     }
 
-    public static Path save(Path root, TrainerState state, Map<String, Tensor> params, ResumableAdamW adam,
+    /** Saves a checkpoint of {@code state.step}; {@code params} are in the optimizer's parameter order. */
+    public static Path save(Path root, TrainerState state, Map<String, Tensor> params, Optimizer optimizer,
                             Map<String, float[]> best) throws IOException {
         Files.createDirectories(root);
         Path target = root.resolve(String.format("%s%08d", PREFIX, state.step));
@@ -50,17 +54,14 @@ public final class Checkpoints {
             params.forEach((name, t) -> tensors.add(HostTensor.of(name, t)));
             SafetensorsWriter.write(tmp.resolve("trainable.safetensors"), tensors);
             List<HostTensor> moments = new ArrayList<>();
-            if (adam != null) {
-                int i = 0;
-                for (Map.Entry<String, Tensor> e : params.entrySet()) {
-                    float[] m = adam.moment(i, 0);
-                    if (m != null) {
-                        moments.add(new HostTensor("m." + e.getKey(), e.getValue().shape(), m));
-                        moments.add(new HostTensor("v." + e.getKey(), e.getValue().shape(), adam.moment(i, 1)));
-                    }
-                    i++;
-                }
+            int[] steps = new int[params.size()];
+            int i = 0;
+            for (Map.Entry<String, Tensor> e : params.entrySet()) {
+                ParamState ps = optimizer.state(i);
+                steps[i++] = ps.steps();
+                ps.buffers().forEach((buf, v) -> moments.add(new HostTensor(buf + "." + e.getKey(), e.getValue().shape(), v)));
             }
+            state.optimizerSteps = steps;
             SafetensorsWriter.write(tmp.resolve("optimizer.safetensors"), moments);
             if (best != null) {
                 List<HostTensor> b = new ArrayList<>();
@@ -128,19 +129,40 @@ public final class Checkpoints {
         }
     }
 
-    /** Copies saved values into live tensors, checking that names and sizes match. */
-    static void restore(Map<String, Tensor> params, Map<String, float[]> values, Path source) {
-        if (!values.keySet().equals(params.keySet())) {
-            throw new IllegalArgumentException(source + ": the checkpoint's tensors " + values.keySet()
+    /**
+     * Puts a checkpoint back: its values into the live tensors (names and sizes checked) and each tensor's
+     * optimizer state ({@code params} in the optimizer's parameter order).
+     */
+    static void restore(Map<String, Tensor> params, Saved saved, Optimizer optimizer) {
+        Path source = saved.dir();
+        if (!saved.params().keySet().equals(params.keySet())) {
+            throw new IllegalArgumentException(source + ": the checkpoint's tensors " + saved.params().keySet()
                     + " are not the run's trainable tensors " + params.keySet());
         }
-        params.forEach((name, t) -> {
-            float[] v = values.get(name);
+        int[] steps = saved.state().optimizerSteps;
+        if (steps.length != params.size()) {
+            throw new IllegalArgumentException(source + ": optimizer state for " + steps.length + " tensors, the run has "
+                    + params.size());
+        }
+        int i = 0;
+        for (Map.Entry<String, Tensor> e : params.entrySet()) {
+            String name = e.getKey();
+            Tensor t = e.getValue();
+            float[] v = saved.params().get(name);
             if (v.length != t.numel()) {
                 throw new IllegalArgumentException(source + ": tensor " + name + " has " + v.length
                         + " values, the model " + Arrays.toString(t.shape()));
             }
             t.copyFrom(v);
-        });
+            Map<String, float[]> buffers = new LinkedHashMap<>();
+            String suffix = "." + name;
+            saved.moments().forEach((key, b) -> {
+                if (key.endsWith(suffix) && key.indexOf('.') == key.length() - suffix.length()) {
+                    buffers.put(key.substring(0, key.length() - suffix.length()), b);
+                }
+            });
+            optimizer.loadState(i, new ParamState(steps[i], buffers));
+            i++;
+        }
     }
 }

@@ -1,4 +1,4 @@
-package dev.peft4j.peft.fewshot;
+package dev.peft4j.peft.train;
 
 import java.util.List;
 

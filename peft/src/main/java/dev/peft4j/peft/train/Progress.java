@@ -1,4 +1,4 @@
-package dev.peft4j.peft.fewshot;
+package dev.peft4j.peft.train;
 
 import java.io.PrintStream;
 
@@ -30,9 +30,20 @@ public interface Progress {
         };
     }
 
-    /** A bar when {@code System.console() != null}, else log lines every {@code every} steps. */
+    /** A bar when standard output is a terminal, else log lines every {@code every} steps. */
     static Progress forConsole(PrintStream out, String label, int every) {
-        return System.console() != null ? new Bar(out, label) : new Lines(out, label, every);
+        return of(out, label, every, isTerminal());
+    }
+
+    /** A bar ({@code terminal}) or log lines every {@code every} steps. */
+    static Progress of(PrintStream out, String label, int every, boolean terminal) {
+        return terminal ? new Bar(out, label) : new Lines(out, label, every);
+    }
+
+    /** Whether a person watches: since JDK 22 {@code System.console()} exists even when output is redirected. */
+    static boolean isTerminal() {
+        java.io.Console c = System.console();
+        return c != null && c.isTerminal();
     }
 
     static String eta(double seconds) {

@@ -1,4 +1,4 @@
-package dev.peft4j.peft.fewshot;
+package dev.peft4j.peft.train;
 
 import dev.peft4j.peft.train.OptimizerSettings;
 
@@ -9,9 +9,16 @@ import dev.peft4j.peft.train.OptimizerSettings;
  * @param patience        stop after this many dev evaluations without improvement (0 = never stop early)
  * @param checkpointEvery checkpoint every N updates (0 = none)
  * @param seed            data order seed
+ * @param shuffle         a seeded permutation per epoch (false: data order)
  */
 public record TrainerSettings(OptimizerSettings optimizer, int batchSize, int evalEvery, int patience,
-                              int checkpointEvery, long seed) {
+                              int checkpointEvery, long seed, boolean shuffle) {
+
+    /** Shuffled every epoch. */
+    public TrainerSettings(OptimizerSettings optimizer, int batchSize, int evalEvery, int patience, int checkpointEvery,
+                           long seed) {
+        this(optimizer, batchSize, evalEvery, patience, checkpointEvery, seed, true);
+    }
 
     public TrainerSettings {
         if (optimizer.totalSteps() <= 0) {
@@ -26,7 +33,7 @@ public record TrainerSettings(OptimizerSettings optimizer, int batchSize, int ev
 
     /** The same settings with another data-order seed. */
     public TrainerSettings withSeed(long s) {
-        return new TrainerSettings(optimizer, batchSize, evalEvery, patience, checkpointEvery, s);
+        return new TrainerSettings(optimizer, batchSize, evalEvery, patience, checkpointEvery, s, shuffle);
     }
 
     public int totalSteps() {
@@ -36,6 +43,7 @@ public record TrainerSettings(OptimizerSettings optimizer, int batchSize, int ev
     /** What a checkpoint must have been written under to be resumed by this run. */
     String fingerprint(String extra) {
         return optimizer + " batch=" + batchSize + " eval=" + evalEvery + " patience=" + patience + " seed=" + seed
+                + (shuffle ? "" : " no-shuffle")
                 + (extra == null ? "" : " " + extra);
     }
 }
