@@ -2,7 +2,6 @@ package dev.peft4j.peft.cli;
 
 import dev.peft4j.engine.json.Json;
 import dev.peft4j.kernels.Kernels;
-import dev.peft4j.kernels.cpu.CpuKernels;
 import dev.peft4j.peft.core.TargetModules;
 import dev.peft4j.peft.fewshot.ClassifierKind;
 import dev.peft4j.peft.fewshot.DataRow;
@@ -23,6 +22,7 @@ import dev.peft4j.peft.train.Progress;
 import dev.peft4j.peft.train.TrainerSettings;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
@@ -41,6 +41,9 @@ import java.util.concurrent.Callable;
         description = "Fine-tune a GPT-2 checkpoint (full or any adapter method); writes the adapter (HF PEFT format),"
                 + " report.html and metrics.json. One method and seed: all in --out; several: --out/runs/<method>/seed-<s>.")
 final class FinetuneCommand implements Callable<Integer> {
+
+    @Mixin
+    DeviceOption device;
 
     @Option(names = "--model", required = true, description = "HF GPT-2 checkpoint directory.")
     Path model;
@@ -200,7 +203,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 k != null ? String.format(" (K=%d%s, dev %d)", k, classify ? " per class" : "", dk) : "", steps,
                 batchSize, runSeeds);
         List<ResultRow> rows;
-        try (Kernels kernels = new CpuKernels()) {
+        try (Kernels kernels = device.open()) {
             rows = FewShotExperiment.run(methods, runSeeds, s -> {
                         FewShotSplit split = k != null ? FewShotSplit.sample(loaded.rows(), k, dk, s, data.toString())
                                 : FewShotSplit.all(loaded.rows());

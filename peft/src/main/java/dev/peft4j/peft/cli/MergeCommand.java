@@ -1,11 +1,11 @@
 package dev.peft4j.peft.cli;
 
 import dev.peft4j.kernels.Kernels;
-import dev.peft4j.kernels.cpu.CpuKernels;
 import dev.peft4j.models.gpt2.Gpt2Checkpoint;
 import dev.peft4j.models.gpt2.Gpt2Model;
 import dev.peft4j.peft.core.PeftModel;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -19,6 +19,9 @@ import java.util.concurrent.Callable;
 @Command(name = "merge", mixinStandardHelpOptions = true,
         description = "Merge an HF PEFT adapter into a GPT-2 checkpoint (merge_and_unload) and save the result.")
 final class MergeCommand implements Callable<Integer> {
+
+    @Mixin
+    DeviceOption device;
 
     /** Tokenizer files carried over so the merged directory is a complete checkpoint. */
     private static final List<String> TOKENIZER_FILES = List.of("vocab.json", "merges.txt", "tokenizer.json",
@@ -35,7 +38,7 @@ final class MergeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        try (Kernels k = new CpuKernels()) {
+        try (Kernels k = device.open()) {
             Gpt2Model gpt2 = Gpt2Model.fromPretrained(model, k);
             PeftModel peft = PeftModel.load(gpt2, k, adapter, false);
             peft.mergeAndUnload();

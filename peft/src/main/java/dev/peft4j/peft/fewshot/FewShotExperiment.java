@@ -60,11 +60,11 @@ public final class FewShotExperiment {
                             progress.forRun(String.format("%-8s seed %d", method, seed), spec.trainer().totalSteps()), k);
                     outcomes.add(o);
                     Evaluation t = o.test();
-                    log.printf("%-12s seed %-4d %s  (%d steps, %s)%n", method, seed,
+                    log.printf("%-12s seed %-4d %s  (%d steps%s)%n", method, seed,
                             t.count() == 0 ? "no test rows" : Double.isNaN(t.accuracy())
                                     ? String.format("test loss %.4f", t.loss())
                                     : String.format("test accuracy %.4f", t.accuracy()),
-                            o.result().steps(), o.result().stopReason());
+                            o.result().steps(), o.result().stopReason().equals("early-stop") ? ", stopped early" : "");
                 } catch (NonFiniteLossException e) {
                     throw e;
                 } catch (RuntimeException e) {
