@@ -74,7 +74,37 @@ public final class Autograd {
     }
 
     /** Attaches a backward rule to {@code out} when recording is due; returns {@code out}. */
+    static final boolean PROF = Boolean.getBoolean("peft4j.prof");
+    static final java.util.Map<String, long[]> PF = new java.util.TreeMap<>();
+    static final java.util.Map<String, long[]> PB = new java.util.TreeMap<>();
+    static long profLast = System.nanoTime();
+    static {
+        if (PROF) {
+            Runtime.getRuntime().addShutdownHook(new Thread(Autograd::profDump));
+        }
+    }
+    static synchronized void profAdd(java.util.Map<String, long[]> m, String op, long ns) {
+        long[] a = m.computeIfAbsent(op, x -> new long[2]);
+        a[0] += ns;
+        a[1]++;
+    }
+    public static synchronized void profDump() {
+        if (!PROF) {
+            return;
+        }
+        for (var m : java.util.List.of(PF, PB)) {
+            System.err.println(m == PF ? "# forward (ms total, count)" : "# backward");
+            m.entrySet().stream().sorted((x, y) -> Long.compare(y.getValue()[0], x.getValue()[0]))
+                    .forEach(e -> System.err.printf("  %-30s %9.1f %6d%n", e.getKey(), e.getValue()[0] / 1e6, e.getValue()[1]));
+            m.clear();
+        }
+    }
     static Tensor record(Tensor out, String op, BackwardFn fn, Tensor... inputs) {
+        if (PROF) {
+            long now = System.nanoTime();
+            profAdd(PF, op, now - profLast);
+            profLast = now;
+        }
         if (needsRecording(inputs)) {
             // Keep only the inputs gradients flow to, so frozen operands are not held by the tape.
             Tensor[] live = java.util.Arrays.stream(inputs).filter(t -> t != null && t.requiresGrad())
@@ -105,7 +135,11 @@ public final class Autograd {
                 if (g == null) {
                     continue; // no path from the root carries a gradient here
                 }
+                long t0 = PROF ? System.nanoTime() : 0;
                 t.gradFn().backward().backward(g);
+                if (PROF) {
+                    profAdd(PB, t.gradFn().op(), System.nanoTime() - t0);
+                }
                 if (!t.retainsGrad()) {
                     t.releaseGrad();
                 }

@@ -3,8 +3,8 @@ package dev.peft4j.peft.cli;
 import dev.peft4j.engine.Autograd;
 import dev.peft4j.kernels.Kernels;
 import dev.peft4j.models.gpt2.Gpt2Model;
-import dev.peft4j.models.tokenizer.ByteLevelBpeTokenizer;
 import dev.peft4j.peft.core.PeftModel;
+import dev.peft4j.peft.fewshot.ModelTokenizer;
 import dev.peft4j.peft.train.Batch;
 import dev.peft4j.peft.train.JsonlDataset;
 import dev.peft4j.peft.train.TrainingExample;
@@ -16,13 +16,11 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.function.Function;
 
 /**
  * {@code peft4j eval}: the causal-LM loss of a GPT-2 checkpoint (optionally with an adapter) on a JSONL
@@ -68,7 +66,7 @@ final class EvalCommand implements Callable<Integer> {
         try (Kernels k = device.open()) {
             Gpt2Model gpt2 = loadModel(model, adapter, k);
             List<TrainingExample> rows = truncate(
-                    JsonlDataset.read(data, lazyTokenizer(model), gpt2.config().vocabSize()),
+                    JsonlDataset.read(data, new ModelTokenizer(model)::encode, gpt2.config().vocabSize()),
                     gpt2.config().nPositions());
             Score score = score(gpt2, rows, batchSize);
             if (score.tokens() == 0) {
@@ -136,20 +134,5 @@ final class EvalCommand implements Callable<Integer> {
         }
         gpt2.eval();
         return gpt2;
-    }
-
-    /** The checkpoint's tokenizer, loaded only if a text row needs it. */
-    static Function<String, int[]> lazyTokenizer(Path dir) {
-        ByteLevelBpeTokenizer[] holder = new ByteLevelBpeTokenizer[1];
-        return text -> {
-            if (holder[0] == null) {
-                try {
-                    holder[0] = ByteLevelBpeTokenizer.fromDirectory(dir);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(dir + ": cannot load the tokenizer for text rows: " + e.getMessage(), e);
-                }
-            }
-            return holder[0].encode(text);
-        };
     }
 }

@@ -6,6 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code peft4j} command line: one subcommand per job. */
 @Command(name = "peft4j", mixinStandardHelpOptions = true, version = "peft4j 0.1.0",
         description = "Pure-Java parameter-efficient fine-tuning of transformers.",
+        footer = {"", "Benchmarks run from the bench module through the same launcher:",
+                "  ./peft4j bench gemm|train|opencl-gemm|train-step ...   (./peft4j bench for its usage)"},
         subcommands = {DemoCommand.class, FinetuneCommand.class, MergeCommand.class, MergeWeightsCommand.class,
                 DevicesCommand.class, EvalCommand.class, GenerateCommand.class, InspectCommand.class,
                 QuickstartCommand.class})
