@@ -136,7 +136,9 @@ public final class Autograd {
                     continue; // no path from the root carries a gradient here
                 }
                 long t0 = PROF ? System.nanoTime() : 0;
+                t.lendGrad(true);
                 t.gradFn().backward().backward(g);
+                t.lendGrad(false);
                 if (PROF) {
                     profAdd(PB, t.gradFn().op(), System.nanoTime() - t0);
                 }

@@ -28,6 +28,10 @@ public final class Tensor {
     private boolean retainGrad;
     private Tensor grad;
     private Node gradFn;
+    // Set on a gradient tensor while the backward rule of its (non-retaining) owner runs: the buffer may be
+    // handed to an input whose gradient is the same elements in the same order (see adoptGrad).
+    private boolean lendable;
+    private boolean lent;
 
     Tensor(Kernels kernels, Buffer buffer, int offset, int[] shape, int[] strides) {
         this.kernels = Objects.requireNonNull(kernels, "kernels");
@@ -312,9 +316,39 @@ public final class Tensor {
 
     void releaseGrad() {
         if (grad != null) {
-            grad.buffer.close();
+            if (!grad.lent) {
+                grad.buffer.close();
+            }
             grad = null;
         }
+    }
+
+    /** Lets this tensor's backward rule hand its gradient buffer to an input (see {@link #adoptGrad}). */
+    void lendGrad(boolean on) {
+        if (grad != null) {
+            grad.lendable = on && !retainGrad;
+        }
+    }
+
+    /**
+     * Takes {@code g} (a consumer's gradient holding this tensor's elements in row-major order) as this
+     * tensor's gradient without a copy, when this tensor has none yet and g's owner is done with it.
+     * Returns false (nothing changed) otherwise; the caller then accumulates as usual.
+     */
+    boolean adoptGrad(Tensor g) {
+        if (grad != null || !g.lendable || g.lent || !g.isContiguous() || g.numel() != numel()
+                || g.kernels != kernels) {
+            return false;
+        }
+        grad = view(g, g.offset, shape.clone(), Shapes.rowMajorStrides(shape));
+        g.lendable = false;
+        g.lent = true;
+        return true;
+    }
+
+    /** Whether a gradient has been allocated (a backward rule may then write instead of accumulate). */
+    boolean hasGrad() {
+        return grad != null;
     }
 
     void requireContiguous(String op) {

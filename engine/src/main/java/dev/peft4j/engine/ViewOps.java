@@ -29,7 +29,7 @@ final class ViewOps {
 
     /** {@code x.grad += g} where g holds x's elements in row-major order (any same-count shape). */
     static void addSameOrder(Tensor x, Tensor g) {
-        if (!x.requiresGrad()) {
+        if (!x.requiresGrad() || x.adoptGrad(g)) {
             return;
         }
         Tensor dx = x.gradSink();
@@ -125,6 +125,13 @@ final class ViewOps {
             int[] inStrides = new int[rank];
             for (int i = 0; i < rank; i++) {
                 inStrides[order[i]] = gyStrides[i];
+            }
+            if (!x.hasGrad()) {
+                // First gradient: permute straight into it instead of through a temporary.
+                Tensor dx = x.gradSink();
+                x.kernels().stridedCopy(Shapes.atLeast1(x.shapeRef()), gy.buffer(), gy.offset(),
+                        Shapes.atLeast1Strides(inStrides), dx.buffer(), dx.offset());
+                return;
             }
             Tensor tmp = x.newZeros(x.shapeRef());
             x.kernels().stridedCopy(Shapes.atLeast1(x.shapeRef()), gy.buffer(), gy.offset(),
@@ -227,6 +234,9 @@ final class ViewOps {
     /** {@code x.grad += sumTo(g, x.shape)}: the gradient of broadcasting x to g's shape. */
     static void reduceInto(Tensor x, Tensor g, int[] gShape) {
         if (!x.requiresGrad()) {
+            return;
+        }
+        if (Arrays.equals(x.shapeRef(), gShape) && x.adoptGrad(g)) {
             return;
         }
         Tensor dx = x.gradSink();

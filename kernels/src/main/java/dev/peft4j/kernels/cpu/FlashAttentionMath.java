@@ -70,7 +70,7 @@ final class FlashAttentionMath {
         FloatVector vs = FloatVector.zero(S);
         int j = 0;
         for (int bound = S.loopBound(n); j < bound; j += L) {
-            FloatVector e = FloatVector.fromArray(S, s, off + j).sub(shift).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, s, off + j).sub(shift));
             e.intoArray(s, off + j);
             vs = vs.add(e);
         }

@@ -64,7 +64,7 @@ final class SoftmaxKernels {
         FloatVector vsum = FloatVector.zero(S);
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += S.length()) {
-            FloatVector e = FloatVector.fromArray(S, x, xi + i).mul(scale).sub(shift).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, x, xi + i).mul(scale).sub(shift));
             e.intoArray(y, yi + i);
             vsum = vsum.add(e);
         }
@@ -82,7 +82,7 @@ final class SoftmaxKernels {
         FloatVector vsum = FloatVector.zero(S);
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += S.length()) {
-            vsum = vsum.add(FloatVector.fromArray(S, x, xi + i).sub(shift).lanewise(VectorOperators.EXP));
+            vsum = vsum.add(VectorMath.exp(FloatVector.fromArray(S, x, xi + i).sub(shift)));
         }
         float sum = LaneSums.sum(vsum);
         for (; i < n; i++) {
@@ -148,7 +148,7 @@ final class SoftmaxKernels {
                 // dx += dy - exp(y) * sum
                 int i = 0;
                 for (int bound = S.loopBound(cols); i < bound; i += S.length()) {
-                    FloatVector p = FloatVector.fromArray(S, y, yi + i).lanewise(VectorOperators.EXP);
+                    FloatVector p = VectorMath.exp(FloatVector.fromArray(S, y, yi + i));
                     FloatVector g = FloatVector.fromArray(S, dy, gi + i);
                     p.mul(-sum).add(g).add(FloatVector.fromArray(S, dx, xi + i)).intoArray(dx, xi + i);
                 }
@@ -190,7 +190,7 @@ final class SoftmaxKernels {
                 float shift = lse[lseOff + r];
                 int i = 0;
                 for (int bound = S.loopBound(vocab); i < bound; i += S.length()) {
-                    FloatVector p = FloatVector.fromArray(S, logits, li + i).sub(shift).lanewise(VectorOperators.EXP);
+                    FloatVector p = VectorMath.exp(FloatVector.fromArray(S, logits, li + i).sub(shift));
                     p.fma(vg, FloatVector.fromArray(S, dlogits, di + i)).intoArray(dlogits, di + i);
                 }
                 for (; i < vocab; i++) {

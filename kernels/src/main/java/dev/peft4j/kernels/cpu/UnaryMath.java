@@ -83,7 +83,7 @@ final class UnaryMath {
 
     /** 1/(1+e^-x): saturates cleanly to 0 and 1 (e^-x overflowing to +inf gives exactly 0). */
     static FloatVector sigmoid(FloatVector x) {
-        return x.broadcast(1f).div(x.neg().lanewise(VectorOperators.EXP).add(1f));
+        return x.broadcast(1f).div(VectorMath.exp(x.neg()).add(1f));
     }
 
     static FloatVector sigmoidDerivative(FloatVector x) {
@@ -98,7 +98,7 @@ final class UnaryMath {
     }
 
     static FloatVector tanhDerivative(FloatVector x) {
-        FloatVector t = x.lanewise(VectorOperators.TANH);
+        FloatVector t = VectorMath.tanh(x);
         return x.broadcast(1f).sub(t.mul(t));
     }
 
@@ -132,7 +132,7 @@ final class UnaryMath {
     /** tanh(sqrt(2/pi) (x + 0.044715 x^3)). */
     private static FloatVector geluTanhInner(FloatVector x) {
         FloatVector x3 = x.mul(x).mul(x);
-        return x3.mul(GELU_K).add(x).mul(GELU_C).lanewise(VectorOperators.TANH);
+        return VectorMath.tanh(x3.mul(GELU_K).add(x).mul(GELU_C));
     }
 
     private static float geluTanhInner(float x) {

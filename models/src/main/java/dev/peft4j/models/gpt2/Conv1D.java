@@ -1,5 +1,6 @@
 package dev.peft4j.models.gpt2;
 
+import dev.peft4j.engine.Functional;
 import dev.peft4j.engine.Tensor;
 import dev.peft4j.engine.nn.Module;
 
@@ -34,7 +35,9 @@ public final class Conv1D extends Module implements dev.peft4j.engine.nn.LinearL
             throw new IllegalArgumentException("Conv1D(" + inFeatures + " -> " + outFeatures + "): input "
                     + Arrays.toString(x.shape()) + " must end in " + inFeatures);
         }
-        return x.matmul(weight()).add(bias());
+        // One fused linear op (bias written into the output, then the GEMM accumulates over it) reading the
+        // [in, out] weight as a transposed view: no pre-bias product is made, so the tape holds none.
+        return Functional.linear(x, weight().t(), bias());
     }
 
     /** [in, out]. */

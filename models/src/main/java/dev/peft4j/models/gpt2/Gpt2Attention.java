@@ -41,9 +41,12 @@ final class Gpt2Attention extends Module {
         int t = x.dim(1);
         int c = x.dim(2);
         Tensor qkv = child("c_attn", Module.class).forward(x);
-        Tensor q = heads(qkv.slice(2, 0, c), b, t);
-        Tensor k = heads(qkv.slice(2, c, 2 * c), b, t);
-        Tensor v = heads(qkv.slice(2, 2 * c, 3 * c), b, t);
+        // One copy splits q, k and v into heads: [B, T, 3, H, D] -> [3, B, H, T, D]; each part is then a
+        // contiguous view, and backward is one permuted write into qkv's gradient.
+        Tensor split = qkv.reshape(b, t, 3, nHead, headDim).permute(2, 0, 3, 1, 4).contiguous();
+        Tensor q = split.slice(0, 0, 1).reshape(b, nHead, t, headDim);
+        Tensor k = split.slice(0, 1, 2).reshape(b, nHead, t, headDim);
+        Tensor v = split.slice(0, 2, 3).reshape(b, nHead, t, headDim);
         if (prefix != null) {
             k = Tensor.cat(2, prefix[0], k);
             v = Tensor.cat(2, prefix[1], v);
@@ -67,11 +70,6 @@ final class Gpt2Attention extends Module {
         y = y.permute(0, 2, 1, 3).reshape(b, t, c);
         y = child("c_proj", Module.class).forward(y);
         return child("resid_dropout", Dropout.class).forward(y);
-    }
-
-    /** [B, T, C] -> [B, H, T, D]. */
-    private Tensor heads(Tensor x, int b, int t) {
-        return x.reshape(b, t, nHead, headDim).permute(0, 2, 1, 3);
     }
 
     /** Attention with dropout on the probabilities and a causal mask offset by {@code past} cached positions. */

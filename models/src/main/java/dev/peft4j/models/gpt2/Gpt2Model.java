@@ -210,12 +210,15 @@ public final class Gpt2Model extends Module implements CausalLanguageModel {
         if (seq < 2) {
             throw new IllegalArgumentException("causal-LM loss needs at least 2 positions, got " + seq);
         }
-        int[] targets = new int[batch * (seq - 1)];
+        // Shift the targets, not the logits: the last position of each row is ignored, so the loss reads the
+        // [batch·seq, vocab] logits as a view instead of copying all but one position of the 50257-wide head
+        // (a copy, and a gradient of that copy, both the size of the logits).
+        int[] targets = new int[batch * seq];
         for (int b = 0; b < batch; b++) {
-            System.arraycopy(labels, b * seq + 1, targets, b * (seq - 1), seq - 1);
+            System.arraycopy(labels, b * seq + 1, targets, b * seq, seq - 1);
+            targets[b * seq + seq - 1] = IGNORE_INDEX;
         }
-        Tensor shifted = logits.slice(1, 0, seq - 1).reshape(batch * (seq - 1), vocab);
-        return Functional.crossEntropy(shifted, targets, IGNORE_INDEX);
+        return Functional.crossEntropy(logits.reshape(batch * seq, vocab), targets, IGNORE_INDEX);
     }
 
     @Override
