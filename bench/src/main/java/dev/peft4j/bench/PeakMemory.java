@@ -63,6 +63,12 @@ public final class PeakMemory {
         }
     }
 
+    /** The JVM's garbage collectors, e.g. "G1 Young Generation + G1 Old Generation" (heap sizing depends on them). */
+    public static String collectors() {
+        return String.join(" + ", ManagementFactory.getGarbageCollectorMXBeans().stream()
+                .map(java.lang.management.GarbageCollectorMXBean::getName).toList());
+    }
+
     public static double mib(long bytes) {
         return bytes / (1024.0 * 1024.0);
     }

@@ -93,9 +93,9 @@ public final class TrainBench {
         Options o = parse(args);
         PrintStream out = System.out;
         out.printf("# peft4j bench train: %s; mode %s; device %s; %d warm-up + %d timed steps; JVM %s, %d processors,"
-                        + " max heap %.0f MiB%n", o.shape().describe(), o.mode().cliName(), o.device(), o.warmup(),
+                        + " max heap %.0f MiB, GC %s%n", o.shape().describe(), o.mode().cliName(), o.device(), o.warmup(),
                 o.steps(), System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(),
-                PeakMemory.mib(Runtime.getRuntime().maxMemory()));
+                PeakMemory.mib(Runtime.getRuntime().maxMemory()), PeakMemory.collectors());
         Result r = run(o);
         out.printf("# backend %s; trainable %d of %d parameters; loss %.4f -> %.4f%n", r.backend(), r.trainable(),
                 r.total(), r.firstLoss(), r.lastLoss());

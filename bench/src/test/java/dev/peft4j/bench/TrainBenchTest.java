@@ -3,6 +3,7 @@ package dev.peft4j.bench;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -60,5 +61,11 @@ class TrainBenchTest {
     void vmHwmLineIsParsedInBytes() {
         assertEquals(123456L * 1024, PeakMemory.parseVmHwm("Name:\tjava\nVmPeak:\t 999 kB\nVmHWM:\t  123456 kB\nVmRSS: 1 kB\n"));
         assertEquals(-1, PeakMemory.parseVmHwm("Name:\tjava\n"));
+    }
+
+    @Test
+    void collectorsAreNamed() {
+        String gc = PeakMemory.collectors();
+        assertFalse(gc.isBlank(), "no garbage collector reported");
     }
 }

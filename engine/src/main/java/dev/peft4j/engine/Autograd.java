@@ -74,41 +74,14 @@ public final class Autograd {
     }
 
     /** Attaches a backward rule to {@code out} when recording is due; returns {@code out}. */
-    static final boolean PROF = Boolean.getBoolean("peft4j.prof");
-    static final java.util.Map<String, long[]> PF = new java.util.TreeMap<>();
-    static final java.util.Map<String, long[]> PB = new java.util.TreeMap<>();
-    static long profLast = System.nanoTime();
-    static {
-        if (PROF) {
-            Runtime.getRuntime().addShutdownHook(new Thread(Autograd::profDump));
-        }
-    }
-    static synchronized void profAdd(java.util.Map<String, long[]> m, String op, long ns) {
-        long[] a = m.computeIfAbsent(op, x -> new long[2]);
-        a[0] += ns;
-        a[1]++;
-    }
-    public static synchronized void profDump() {
-        if (!PROF) {
-            return;
-        }
-        for (var m : java.util.List.of(PF, PB)) {
-            System.err.println(m == PF ? "# forward (ms total, count)" : "# backward");
-            m.entrySet().stream().sorted((x, y) -> Long.compare(y.getValue()[0], x.getValue()[0]))
-                    .forEach(e -> System.err.printf("  %-30s %9.1f %6d%n", e.getKey(), e.getValue()[0] / 1e6, e.getValue()[1]));
-            m.clear();
-        }
-    }
     static Tensor record(Tensor out, String op, BackwardFn fn, Tensor... inputs) {
-        if (PROF) {
-            long now = System.nanoTime();
-            profAdd(PF, op, now - profLast);
-            profLast = now;
+        if (OpTimes.ON) {
+            OpTimes.forward(op);
         }
         if (needsRecording(inputs)) {
             // Keep only the inputs gradients flow to, so frozen operands are not held by the tape.
-            Tensor[] live = java.util.Arrays.stream(inputs).filter(t -> t != null && t.requiresGrad())
-                    .toArray(Tensor[]::new);
+            GradSlot[] live = java.util.Arrays.stream(inputs).filter(t -> t != null && t.requiresGrad())
+                    .map(Tensor::slot).toArray(GradSlot[]::new);
             out.setGradFn(new Node(op, live, fn));
         }
         return out;
@@ -124,23 +97,27 @@ public final class Autograd {
             throw new IllegalStateException("backward: tensor " + Shapes.str(root.shape())
                     + " does not require grad (no input of its graph requires grad, or it was made under noGrad)");
         }
-        List<Tensor> order = topologicalOrder(root);
+        if (OpTimes.ON) {
+            OpTimes.backwardPass();
+        }
+        List<GradSlot> order = topologicalOrder(root.slot());
         try (Scope ignored = noGrad()) {
             Tensor rootGrad = root.gradSink();
             seed = seed.contiguous();
             root.kernels().axpy(1f, seed.buffer(), seed.offset(), rootGrad.buffer(), rootGrad.offset(), root.numel());
             for (int i = order.size() - 1; i >= 0; i--) {
-                Tensor t = order.get(i);
+                GradSlot t = order.get(i);
+                order.set(i, null); // done with it: the slot may go once no backward rule holds it
                 Tensor g = t.gradOrNull();
                 if (g == null) {
                     continue; // no path from the root carries a gradient here
                 }
-                long t0 = PROF ? System.nanoTime() : 0;
+                long t0 = OpTimes.ON ? System.nanoTime() : 0;
                 t.lendGrad(true);
                 t.gradFn().backward().backward(g);
                 t.lendGrad(false);
-                if (PROF) {
-                    profAdd(PB, t.gradFn().op(), System.nanoTime() - t0);
+                if (OpTimes.ON) {
+                    OpTimes.backward(t.gradFn().op(), System.nanoTime() - t0);
                 }
                 if (!t.retainsGrad()) {
                     t.releaseGrad();
@@ -149,22 +126,22 @@ public final class Autograd {
         }
     }
 
-    /** Post-order of the non-leaf tensors reachable from root (inputs before the ops that consume them). */
-    private static List<Tensor> topologicalOrder(Tensor root) {
-        List<Tensor> order = new ArrayList<>();
-        Set<Tensor> visited = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** Post-order of the non-leaf tensors' slots reachable from root (inputs before the ops that consume them). */
+    private static List<GradSlot> topologicalOrder(GradSlot root) {
+        List<GradSlot> order = new ArrayList<>();
+        Set<GradSlot> visited = Collections.newSetFromMap(new IdentityHashMap<>());
         // Iterative DFS: transformer graphs are deep enough to make recursion risky.
         ArrayDeque<Object[]> stack = new ArrayDeque<>();
         visited.add(root);
         stack.push(new Object[] {root, 0});
         while (!stack.isEmpty()) {
             Object[] frame = stack.peek();
-            Tensor t = (Tensor) frame[0];
+            GradSlot t = (GradSlot) frame[0];
             int next = (Integer) frame[1];
-            Tensor[] inputs = t.gradFn().inputs();
+            GradSlot[] inputs = t.gradFn().inputs();
             if (next < inputs.length) {
                 frame[1] = next + 1;
-                Tensor in = inputs[next];
+                GradSlot in = inputs[next];
                 if (in != null && in.gradFn() != null && visited.add(in)) {
                     stack.push(new Object[] {in, 0});
                 }

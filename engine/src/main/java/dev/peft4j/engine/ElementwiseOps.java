@@ -19,20 +19,25 @@ final class ElementwiseOps {
     static Tensor add(Tensor a, Tensor b) {
         Tensor out = binary("add", Binary.ADD, a, b);
         int[] s = out.shapeRef();
+        // Rules that only accumulate into an input capture its autograd slot, never its data.
+        GradSlot sa = a.slot();
+        GradSlot sb = b.slot();
         return Autograd.record(out, "add", gy -> {
-            ViewOps.reduceInto(a, gy, s);
-            ViewOps.reduceInto(b, gy, s);
+            ViewOps.reduceInto(sa, gy, s);
+            ViewOps.reduceInto(sb, gy, s);
         }, a, b);
     }
 
     static Tensor sub(Tensor a, Tensor b) {
         Tensor out = binary("sub", Binary.SUB, a, b);
         int[] s = out.shapeRef();
+        GradSlot sa = a.slot();
+        GradSlot sb = b.slot();
         return Autograd.record(out, "sub", gy -> {
-            ViewOps.reduceInto(a, gy, s);
-            if (b.requiresGrad()) {
+            ViewOps.reduceInto(sa, gy, s);
+            if (sb.requiresGrad()) {
                 Tensor neg = scaled(gy, -1f);
-                ViewOps.reduceInto(b, neg, s);
+                ViewOps.reduceInto(sb, neg, s);
                 neg.buffer().close();
             }
         }, a, b);
@@ -44,15 +49,17 @@ final class ElementwiseOps {
         // Each operand is saved only if the other one needs a gradient.
         Tensor savedA = b.requiresGrad() ? a : null;
         Tensor savedB = a.requiresGrad() ? b : null;
+        GradSlot sa = a.slot();
+        GradSlot sb = b.slot();
         return Autograd.record(out, "mul", gy -> {
-            if (a.requiresGrad()) {
+            if (sa.requiresGrad()) {
                 Tensor t = broadcastInto(Binary.MUL, s, gy, savedB);
-                ViewOps.reduceInto(a, t, s);
+                ViewOps.reduceInto(sa, t, s);
                 t.buffer().close();
             }
-            if (b.requiresGrad()) {
+            if (sb.requiresGrad()) {
                 Tensor t = broadcastInto(Binary.MUL, s, gy, savedA);
-                ViewOps.reduceInto(b, t, s);
+                ViewOps.reduceInto(sb, t, s);
                 t.buffer().close();
             }
         }, a, b);
@@ -82,10 +89,11 @@ final class ElementwiseOps {
         Tensor xc = x.isContiguous() ? x : ViewOps.materialize(x);
         Tensor out = x.newZeros(x.shapeRef());
         x.kernels().scale(xc.buffer(), xc.offset(), alpha, beta, out.buffer(), 0, out.numel());
+        GradSlot sx = x.slot();
         return Autograd.record(out, "affine", gy -> {
-            if (x.requiresGrad()) {
-                Tensor dx = x.gradSink();
-                x.kernels().axpy(alpha, gy.buffer(), gy.offset(), dx.buffer(), dx.offset(), dx.numel());
+            if (sx.requiresGrad()) {
+                Tensor dx = sx.gradSink();
+                sx.kernels().axpy(alpha, gy.buffer(), gy.offset(), dx.buffer(), dx.offset(), dx.numel());
             }
         }, x);
     }

@@ -36,6 +36,15 @@ public final class Functional {
         return CrossEntropyOp.crossEntropy(logits, targets, ignoreIndex);
     }
 
+    /**
+     * {@code crossEntropy(linear(x, weight, null), targets, ignoreIndex)} for x [rows, in] and a weight
+     * [vocab, in] that takes no gradient (a frozen LM head), without holding the [rows, vocab] logits or their
+     * gradient: they are made, scored and back-propagated to x one chunk of rows at a time.
+     */
+    public static Tensor linearCrossEntropy(Tensor x, Tensor weight, int[] targets, int ignoreIndex) {
+        return LinearCrossEntropyOp.linearCrossEntropy(x, weight, targets, ignoreIndex);
+    }
+
     /** {@link #crossEntropy(Tensor, int[], int)} with {@link #IGNORE_INDEX}. */
     public static Tensor crossEntropy(Tensor logits, int[] targets) {
         return crossEntropy(logits, targets, IGNORE_INDEX);

@@ -48,9 +48,13 @@ final class LinearOp {
         k.gemm(false, !lw.trans(), rows, outF, inF, 1f, xc.buffer(), xc.offset(), inF,
                 w.buffer(), w.offset(), lw.ld(), bias != null ? 1f : 0f, y.buffer(), 0, outF);
 
-        Tensor targetX = xc.requiresGrad() ? xc : null;
-        Tensor targetW = w.requiresGrad() ? w : null;
-        Tensor targetB = bias != null && bias.requiresGrad() ? bias : null;
+        // Targets are autograd slots (gradient only); the data kept is savedX/savedW, and only when needed.
+        GradSlot targetX = xc.requiresGrad() ? xc.slot() : null;
+        GradSlot targetW = w.requiresGrad() ? w.slot() : null;
+        // W = M.t() recorded on a [in, out] matrix M (Conv1D's weight): dW goes straight into M's gradient
+        // as Xᵀ·dY, so the transpose's backward (a strided copy of the whole matrix) never runs.
+        GradSlot targetWt = targetW != null ? transposedSource(w) : null;
+        GradSlot targetB = bias != null && bias.requiresGrad() ? bias.slot() : null;
         Tensor savedX = targetW != null ? xc : null;
         Tensor savedW = targetX != null ? w : null;
         return Autograd.record(y, "linear", gy -> {
@@ -59,7 +63,11 @@ final class LinearOp {
                 k.gemm(false, lw.trans(), rows, inF, outF, 1f, gy.buffer(), gy.offset(), outF,
                         savedW.buffer(), savedW.offset(), lw.ld(), 1f, dx.buffer(), dx.offset(), inF);
             }
-            if (targetW != null) {
+            if (targetWt != null) {
+                Tensor dm = targetWt.gradSink();
+                k.gemm(true, false, inF, outF, rows, 1f, savedX.buffer(), savedX.offset(), inF,
+                        gy.buffer(), gy.offset(), outF, 1f, dm.buffer(), dm.offset(), outF);
+            } else if (targetW != null) {
                 Tensor dw = targetW.gradSink();
                 k.gemm(true, false, outF, inF, rows, 1f, gy.buffer(), gy.offset(), outF,
                         savedX.buffer(), savedX.offset(), inF, 1f, dw.buffer(), dw.offset(), inF);
@@ -70,5 +78,16 @@ final class LinearOp {
                         db.buffer(), db.offset(), true);
             }
         }, xc, w, bias);
+    }
+
+    /** The slot of M when {@code w} is a recorded transpose of a 2-D M that requires grad; else null. */
+    private static GradSlot transposedSource(Tensor w) {
+        Node node = w.gradFn();
+        if (node == null || !"transpose".equals(node.op()) || node.inputs().length != 1 || w.rank() != 2) {
+            return null;
+        }
+        GradSlot m = node.inputs()[0];
+        int[] ms = m.shapeRef();
+        return ms.length == 2 && ms[0] == w.dim(1) && ms[1] == w.dim(0) ? m : null;
     }
 }

@@ -60,8 +60,8 @@ final class MatmulOp {
                 b.buffer(), b.offset(), lb.ld(), lb.batchStride(),
                 0f, out.buffer(), 0, n, (long) m * n, batch);
         // Capture only what backward uses: an operand's data serves only the other's gradient.
-        Tensor targetA = a.requiresGrad() ? a : null;
-        Tensor targetB = b.requiresGrad() ? b : null;
+        GradSlot targetA = a.requiresGrad() ? a.slot() : null;
+        GradSlot targetB = b.requiresGrad() ? b.slot() : null;
         Tensor savedA = targetB != null ? a : null;
         Tensor savedB = targetA != null ? b : null;
         MatrixLayout fla = la;

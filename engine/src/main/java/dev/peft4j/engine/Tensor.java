@@ -24,14 +24,12 @@ public final class Tensor {
     private final int[] shape;
     private final int[] strides;
 
-    private boolean requiresGrad;
-    private boolean retainGrad;
-    private Tensor grad;
-    private Node gradFn;
+    // Autograd state lives apart from the data, so the tape can reach it without keeping the buffer alive.
+    private final GradSlot slot;
     // Set on a gradient tensor while the backward rule of its (non-retaining) owner runs: the buffer may be
-    // handed to an input whose gradient is the same elements in the same order (see adoptGrad).
-    private boolean lendable;
-    private boolean lent;
+    // handed to an input whose gradient is the same elements in the same order (see GradSlot.adoptGrad).
+    boolean lendable;
+    boolean lent;
 
     Tensor(Kernels kernels, Buffer buffer, int offset, int[] shape, int[] strides) {
         this.kernels = Objects.requireNonNull(kernels, "kernels");
@@ -39,6 +37,7 @@ public final class Tensor {
         this.offset = offset;
         this.shape = shape;
         this.strides = strides;
+        this.slot = new GradSlot(kernels, shape);
     }
 
     // ------------------------------------------------------------------ creation
@@ -224,30 +223,23 @@ public final class Tensor {
     // ------------------------------------------------------------------ autograd state
 
     public boolean requiresGrad() {
-        return requiresGrad || gradFn != null;
+        return slot.requiresGrad();
     }
 
     /** Marks a leaf as a trainable (or frozen) parameter; returns this. */
     public Tensor requiresGrad(boolean on) {
-        if (gradFn != null) {
-            throw new IllegalStateException("requiresGrad: only leaf tensors can change it; this one was made by "
-                    + gradFn.op() + " " + Shapes.str(shape));
-        }
-        this.requiresGrad = on;
-        if (!on) {
-            grad = null;
-        }
+        slot.setRequiresGrad(on);
         return this;
     }
 
     /** Whether this tensor was created by the user rather than by a recorded op. */
     public boolean isLeaf() {
-        return gradFn == null;
+        return slot.gradFn() == null;
     }
 
     /** The accumulated gradient, or null when none has been computed (or it was zeroed). */
     public Tensor grad() {
-        return grad;
+        return slot.gradOrNull();
     }
 
     /** Drops the gradient; the next backward allocates a fresh zero-filled one. */
@@ -257,13 +249,13 @@ public final class Tensor {
 
     /** Keeps this non-leaf tensor's gradient after backward (normally released once consumed). */
     public Tensor retainGrad() {
-        retainGrad = true;
+        slot.retainGrad();
         return this;
     }
 
     /** The name of the op that produced this tensor, or null for a leaf. */
     public String op() {
-        return gradFn == null ? null : gradFn.op();
+        return slot.op();
     }
 
     /** The same storage without history: a leaf that does not require grad. */
@@ -290,65 +282,44 @@ public final class Tensor {
         Autograd.backward(this, gradient);
     }
 
+    /** The autograd state: what backward rules capture when they only accumulate into this tensor. */
+    GradSlot slot() {
+        return slot;
+    }
+
     Node gradFn() {
-        return gradFn;
+        return slot.gradFn();
     }
 
     void setGradFn(Node node) {
-        this.gradFn = node;
+        slot.setGradFn(node);
     }
 
     boolean retainsGrad() {
-        return retainGrad;
+        return slot.retainsGrad();
     }
 
     Tensor gradOrNull() {
-        return grad;
+        return slot.gradOrNull();
     }
 
     /** The gradient to accumulate into, allocated zero-filled on first use. */
     Tensor gradSink() {
-        if (grad == null) {
-            grad = zeros(kernels, shape);
-        }
-        return grad;
+        return slot.gradSink();
     }
 
     void releaseGrad() {
-        if (grad != null) {
-            if (!grad.lent) {
-                grad.buffer.close();
-            }
-            grad = null;
-        }
+        slot.releaseGrad();
     }
 
-    /** Lets this tensor's backward rule hand its gradient buffer to an input (see {@link #adoptGrad}). */
-    void lendGrad(boolean on) {
-        if (grad != null) {
-            grad.lendable = on && !retainGrad;
-        }
-    }
-
-    /**
-     * Takes {@code g} (a consumer's gradient holding this tensor's elements in row-major order) as this
-     * tensor's gradient without a copy, when this tensor has none yet and g's owner is done with it.
-     * Returns false (nothing changed) otherwise; the caller then accumulates as usual.
-     */
+    /** See {@link GradSlot#adoptGrad}. */
     boolean adoptGrad(Tensor g) {
-        if (grad != null || !g.lendable || g.lent || !g.isContiguous() || g.numel() != numel()
-                || g.kernels != kernels) {
-            return false;
-        }
-        grad = view(g, g.offset, shape.clone(), Shapes.rowMajorStrides(shape));
-        g.lendable = false;
-        g.lent = true;
-        return true;
+        return slot.adoptGrad(g);
     }
 
     /** Whether a gradient has been allocated (a backward rule may then write instead of accumulate). */
     boolean hasGrad() {
-        return grad != null;
+        return slot.hasGrad();
     }
 
     void requireContiguous(String op) {
@@ -545,7 +516,7 @@ public final class Tensor {
 
     @Override
     public String toString() {
-        return "Tensor" + Shapes.str(shape) + (gradFn != null ? " (" + gradFn.op() + ")"
-                : requiresGrad ? " (requires grad)" : "");
+        return "Tensor" + Shapes.str(shape) + (slot.gradFn() != null ? " (" + slot.op() + ")"
+                : slot.requiresGrad() ? " (requires grad)" : "");
     }
 }

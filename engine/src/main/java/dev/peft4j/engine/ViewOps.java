@@ -24,11 +24,17 @@ final class ViewOps {
 
     static Tensor contiguous(Tensor x) {
         Tensor out = materialize(x);
-        return Autograd.record(out, "contiguous", gy -> addSameOrder(x, gy), x);
+        GradSlot sx = x.slot(); // the rule needs x's gradient, not its (non-contiguous) data
+        return Autograd.record(out, "contiguous", gy -> addSameOrder(sx, gy), x);
     }
 
     /** {@code x.grad += g} where g holds x's elements in row-major order (any same-count shape). */
     static void addSameOrder(Tensor x, Tensor g) {
+        addSameOrder(x.slot(), g);
+    }
+
+    /** {@code x.grad += g} for the tensor whose autograd slot is {@code x}. */
+    static void addSameOrder(GradSlot x, Tensor g) {
         if (!x.requiresGrad() || x.adoptGrad(g)) {
             return;
         }
@@ -42,7 +48,8 @@ final class ViewOps {
             return reshape(x.contiguous(), shape);
         }
         Tensor out = Tensor.view(x, x.offset(), shape, Shapes.rowMajorStrides(shape));
-        return Autograd.record(out, "reshape", gy -> addSameOrder(x, gy), x);
+        GradSlot sx = x.slot();
+        return Autograd.record(out, "reshape", gy -> addSameOrder(sx, gy), x);
     }
 
     private static int[] resolveReshape(int[] from, int[] requested) {
@@ -85,7 +92,8 @@ final class ViewOps {
         }
         order[a] = b;
         order[b] = a;
-        return permuteChecked(x, order, "transpose");
+        // "transpose" names a real swap only: LinearOp reads a recorded 2-D transpose as M.t().
+        return permuteChecked(x, order, a == b ? "permute" : "transpose");
     }
 
     static Tensor permute(Tensor x, int[] order) {
@@ -116,8 +124,9 @@ final class ViewOps {
             strides[i] = x.stridesRef()[order[i]];
         }
         Tensor out = Tensor.view(x, x.offset(), shape, strides);
+        GradSlot sx = x.slot(); // views capture slots: the tape must not keep a viewed buffer alive
         return Autograd.record(out, op, gy -> {
-            if (!x.requiresGrad()) {
+            if (!sx.requiresGrad()) {
                 return;
             }
             // Read gy (contiguous in the output's axes) in the input's axis order, then accumulate.
@@ -126,17 +135,17 @@ final class ViewOps {
             for (int i = 0; i < rank; i++) {
                 inStrides[order[i]] = gyStrides[i];
             }
-            if (!x.hasGrad()) {
+            if (!sx.hasGrad()) {
                 // First gradient: permute straight into it instead of through a temporary.
-                Tensor dx = x.gradSink();
-                x.kernels().stridedCopy(Shapes.atLeast1(x.shapeRef()), gy.buffer(), gy.offset(),
+                Tensor dx = sx.gradSink();
+                sx.kernels().stridedCopy(Shapes.atLeast1(sx.shapeRef()), gy.buffer(), gy.offset(),
                         Shapes.atLeast1Strides(inStrides), dx.buffer(), dx.offset());
                 return;
             }
-            Tensor tmp = x.newZeros(x.shapeRef());
-            x.kernels().stridedCopy(Shapes.atLeast1(x.shapeRef()), gy.buffer(), gy.offset(),
+            Tensor tmp = Tensor.zeros(sx.kernels(), sx.shapeRef());
+            sx.kernels().stridedCopy(Shapes.atLeast1(sx.shapeRef()), gy.buffer(), gy.offset(),
                     Shapes.atLeast1Strides(inStrides), tmp.buffer(), 0);
-            addSameOrder(x, tmp);
+            addSameOrder(sx, tmp);
             tmp.buffer().close();
         }, x);
     }
@@ -153,15 +162,16 @@ final class ViewOps {
         int offset = x.offset() + start * x.stridesRef()[a];
         Tensor out = Tensor.view(x, offset, shape, x.strides());
         int[] inShape = x.shape();
+        GradSlot sx = x.slot();
         return Autograd.record(out, "slice", gy -> {
-            if (!x.requiresGrad()) {
+            if (!sx.requiresGrad()) {
                 return;
             }
             // In x's contiguous grad the slice is `outer` rows of (end-start)*inner floats, `size*inner` apart.
             int outer = Shapes.product(inShape, 0, a);
             int inner = Shapes.product(inShape, a + 1, inShape.length);
-            Tensor dx = x.gradSink();
-            StridedRows.copy(x.kernels(), outer, (end - start) * inner,
+            Tensor dx = sx.gradSink();
+            StridedRows.copy(sx.kernels(), outer, (end - start) * inner,
                     gy.buffer(), gy.offset(), (end - start) * inner,
                     dx.buffer(), dx.offset() + start * inner, size * inner, true);
         }, x);
@@ -187,7 +197,8 @@ final class ViewOps {
             }
         }
         Tensor out = Tensor.view(x, x.offset(), shape, strides);
-        return Autograd.record(out, "unsqueeze", gy -> addSameOrder(x, gy), x);
+        GradSlot sx = x.slot();
+        return Autograd.record(out, "unsqueeze", gy -> addSameOrder(sx, gy), x);
     }
 
     static Tensor squeeze(Tensor x, int axis) {
@@ -207,7 +218,8 @@ final class ViewOps {
             }
         }
         Tensor out = Tensor.view(x, x.offset(), shape, strides);
-        return Autograd.record(out, "squeeze", gy -> addSameOrder(x, gy), x);
+        GradSlot sx = x.slot();
+        return Autograd.record(out, "squeeze", gy -> addSameOrder(sx, gy), x);
     }
 
     static Tensor expand(Tensor x, int[] newShape) {
@@ -228,11 +240,17 @@ final class ViewOps {
         }
         int[] strides = Shapes.broadcastStrides(x.shapeRef(), x.stridesRef(), target);
         Tensor out = Tensor.view(x, x.offset(), target, strides);
-        return Autograd.record(out, "expand", gy -> reduceInto(x, gy, target), x);
+        GradSlot sx = x.slot();
+        return Autograd.record(out, "expand", gy -> reduceInto(sx, gy, target), x);
     }
 
     /** {@code x.grad += sumTo(g, x.shape)}: the gradient of broadcasting x to g's shape. */
     static void reduceInto(Tensor x, Tensor g, int[] gShape) {
+        reduceInto(x.slot(), g, gShape);
+    }
+
+    /** {@code x.grad += sumTo(g, x.shape)} for the tensor whose autograd slot is {@code x}. */
+    static void reduceInto(GradSlot x, Tensor g, int[] gShape) {
         if (!x.requiresGrad()) {
             return;
         }

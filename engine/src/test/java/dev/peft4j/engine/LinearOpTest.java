@@ -33,6 +33,11 @@ class LinearOpTest {
                 in -> Reference.linear(Reference.transpose(in[0], 4, 3), Reference.transpose(in[1], 4, 2),
                         in[2], 3, 4, 2),
                 randomParam(9, 1, 4, 3), randomParam(10, 1, 4, 2), randomParam(11, 1, 2));
+        // M.t() as the weight writes dM directly (no transpose backward); M's other uses still add up.
+        GradCheck.againstEngine("linear with M.t() weight, M also used elsewhere",
+                in -> Functional.linear(in[0], in[1].t(), null).sum().add(in[1].t().mul(in[1].t()).sum())
+                        .add(Functional.linear(in[0], in[1].transpose(1, 1).t(), null).sum()),
+                randomParam(12, 1, 3, 4), randomParam(13, 1, 4, 2));
     }
 
     @Test

@@ -117,7 +117,7 @@ class TensorTest {
         // The tape holds only inputs gradients flow to.
         Tensor y = frozen.mul(trained);
         assertEquals(1, y.gradFn().inputs().length);
-        assertSame(trained, y.gradFn().inputs()[0]);
+        assertSame(trained.slot(), y.gradFn().inputs()[0]);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.peft4j.models.gpt2;
 
+import dev.peft4j.engine.Autograd;
 import dev.peft4j.engine.Functional;
 import dev.peft4j.engine.Rng;
 import dev.peft4j.engine.Tensor;
@@ -175,7 +176,29 @@ public final class Gpt2Model extends Module implements CausalLanguageModel {
 
     /** Mean causal-LM loss of {@code labels} [batch, seq] (shifted inside, {@link #IGNORE_INDEX} skipped). */
     public Tensor loss(int[] ids, int[] labels, int batch, int seq) {
-        return causalLmLoss(forward(ids, batch, seq), labels);
+        Tensor head = frozenHeadWeight();
+        if (head == null) {
+            return causalLmLoss(forward(ids, batch, seq), labels);
+        }
+        // A frozen head: score chunk by chunk, never holding the [batch·seq, vocab] logits or their gradient.
+        Tensor h = hiddenStates(ids, batch, seq, null);
+        int positions = h.dim(1);
+        int[] targets = shiftedTargets(batch, positions, labels, "hidden states " + Arrays.toString(h.shape()));
+        return Functional.linearCrossEntropy(h.reshape(batch * positions, h.dim(2)), head, targets, IGNORE_INDEX);
+    }
+
+    /** The LM head's weight when the loss may fuse it (tied, or a plain bias-free Linear) and it takes no grad. */
+    private Tensor frozenHeadWeight() {
+        Tensor w;
+        if (config.tieWordEmbeddings()) {
+            w = child("wte", Embedding.class).weight();
+        } else if (child("lm_head", Module.class) instanceof Linear l && l.getClass() == Linear.class
+                && l.bias() == null) {
+            w = l.weight();
+        } else {
+            return null; // a wrapped head (adapters, modules_to_save) runs its own forward
+        }
+        return w.requiresGrad() && Autograd.isGradEnabled() ? null : w;
     }
 
     /**
@@ -194,9 +217,17 @@ public final class Gpt2Model extends Module implements CausalLanguageModel {
         int batch = logits.dim(0);
         int seq = logits.dim(1);
         int vocab = logits.dim(2);
+        int[] targets = shiftedTargets(batch, seq, labels, "logits " + Arrays.toString(logits.shape()));
+        return Functional.crossEntropy(logits.reshape(batch * seq, vocab), targets, IGNORE_INDEX);
+    }
+
+    /**
+     * One target per position [batch·seq] for labels [batch, L]: labels[t + 1] at position t, the ignore index
+     * at each row's last position (and on the left where L &lt; seq).
+     */
+    private static int[] shiftedTargets(int batch, int seq, int[] labels, String what) {
         if (labels.length % batch != 0 || labels.length / batch > seq || labels.length == 0) {
-            throw new IllegalArgumentException("causal-LM loss: " + labels.length + " labels for logits "
-                    + Arrays.toString(logits.shape()));
+            throw new IllegalArgumentException("causal-LM loss: " + labels.length + " labels for " + what);
         }
         int given = labels.length / batch;
         if (given < seq) {
@@ -218,7 +249,7 @@ public final class Gpt2Model extends Module implements CausalLanguageModel {
             System.arraycopy(labels, b * seq + 1, targets, b * seq, seq - 1);
             targets[b * seq + seq - 1] = IGNORE_INDEX;
         }
-        return Functional.crossEntropy(logits.reshape(batch * seq, vocab), targets, IGNORE_INDEX);
+        return targets;
     }
 
     @Override

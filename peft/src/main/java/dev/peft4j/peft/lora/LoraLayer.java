@@ -204,10 +204,12 @@ public final class LoraLayer extends AbstractAdapterLayer<LoraAdapter> {
     protected Tensor forwardWith(Tensor x, LoraAdapter a) {
         Tensor result = baseModule.forward(x);
         Tensor xd = a.dropout.forward(x);
-        Tensor lora = Functional.linear(Functional.linear(xd, a.a, null), a.b, null);
         if (!a.useDora) {
-            return result.add(lora.mul((float) a.scaling));
+            // s·B(A x) as B(s·A x): the scaling touches the r-wide intermediate, not the out-wide output.
+            Tensor h = Functional.linear(xd, a.a, null).mul((float) a.scaling);
+            return result.add(Functional.linear(h, a.b, null));
         }
+        Tensor lora = Functional.linear(Functional.linear(xd, a.a, null), a.b, null);
         // DoRA (HF DoraLinearLayer.forward): result + (m/‖W+sBA‖ - 1)·(x̃ W ᵀ) + (m/‖W+sBA‖)·s·B A x̃.
         Tensor norm = Tensor.of(x.kernels(), doraNorm(a), base.outFeatures());
         Tensor scale = a.magnitude.div(norm);

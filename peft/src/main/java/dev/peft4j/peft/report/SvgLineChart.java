@@ -79,9 +79,14 @@ public final class SvgLineChart {
         sb.append(f("<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", LEFT + pw / 2, height - 6, escape(xLabel)));
         sb.append(f("<text x=\"12\" y=\"%d\" transform=\"rotate(-90 12 %d)\" text-anchor=\"middle\">%s</text>\n",
                 TOP + ph / 2, TOP + ph / 2, escape(yLabel)));
+        int colorIndex = -1;
         for (int si = 0; si < series.size(); si++) {
             Series s = series.get(si);
-            String color = PALETTE[si % PALETTE.length];
+            // A dashed series shares the colour of the solid one before it: one method's train and dev curves.
+            if (!s.dashed() || colorIndex < 0) {
+                colorIndex++;
+            }
+            String color = PALETTE[colorIndex % PALETTE.length];
             StringBuilder pts = new StringBuilder();
             for (int i = 0; i < s.x().length; i++) {
                 if (Double.isFinite(s.x()[i]) && Double.isFinite(s.y()[i])) {

@@ -1,0 +1,101 @@
+package dev.peft4j.engine;
+
+import dev.peft4j.kernels.Kernels;
+import dev.peft4j.kernels.cpu.CpuKernels;
+import dev.peft4j.kernels.opencl.OpenClDevices;
+import dev.peft4j.kernels.opencl.OpenClException;
+import dev.peft4j.kernels.opencl.OpenClKernels;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** The chunked LM-head loss against linear + crossEntropy: same loss, same dL/dx, over several chunks. */
+class LinearCrossEntropyOpTest {
+
+    private static final Kernels K = new CpuKernels();
+
+    @Test
+    void matchesLinearThenCrossEntropyAcrossChunks() {
+        int rows = LinearCrossEntropyOp.CHUNK_ROWS * 2 + 37; // two full chunks and a ragged one
+        int in = 24;
+        int vocab = 61;
+        Rng rng = new Rng(5);
+        float[] xd = rng.uniform(rows * in, -1, 1);
+        float[] wd = rng.uniform(vocab * in, -0.5, 0.5);
+        int[] targets = new int[rows];
+        for (int i = 0; i < rows; i++) {
+            targets[i] = i % 7 == 3 ? Functional.IGNORE_INDEX : rng.nextInt(vocab);
+        }
+        Tensor w = Tensor.of(K, wd, vocab, in); // frozen
+
+        Tensor x = Tensor.of(K, xd, rows, in).requiresGrad(true);
+        Tensor loss = Functional.linearCrossEntropy(x, w, targets, Functional.IGNORE_INDEX);
+        loss.mul(3f).backward();
+
+        Tensor xr = Tensor.of(K, xd, rows, in).requiresGrad(true);
+        Tensor ref = Functional.crossEntropy(Functional.linear(xr, w, null), targets, Functional.IGNORE_INDEX);
+        ref.mul(3f).backward();
+
+        assertEquals(ref.item(), loss.item(), 1e-5f);
+        assertArrayEquals(xr.grad().toArray(), x.grad().toArray(), 1e-6f);
+    }
+
+    /** Loss and dL/dx of the fused op on {@code k}, for fixed random inputs spanning two chunks. */
+    private static float[] lossAndGrad(Kernels k) {
+        int rows = LinearCrossEntropyOp.CHUNK_ROWS + 9;
+        int in = 16;
+        int vocab = 45;
+        Rng rng = new Rng(8);
+        Tensor x = Tensor.of(k, rng.uniform(rows * in, -1, 1), rows, in).requiresGrad(true);
+        Tensor w = Tensor.of(k, rng.uniform(vocab * in, -0.5, 0.5), vocab, in);
+        int[] targets = new int[rows];
+        for (int i = 0; i < rows; i++) {
+            targets[i] = i % 5 == 0 ? Functional.IGNORE_INDEX : rng.nextInt(vocab);
+        }
+        Tensor loss = Functional.linearCrossEntropy(x, w, targets, Functional.IGNORE_INDEX);
+        loss.backward();
+        float[] g = x.grad().toArray();
+        float[] out = new float[g.length + 1];
+        out[0] = loss.item();
+        System.arraycopy(g, 0, out, 1, g.length);
+        return out;
+    }
+
+    @Test
+    void openClAgreesWithTheCpu() {
+        Kernels cl = null;
+        try {
+            if (!OpenClDevices.list().isEmpty()) {
+                cl = OpenClKernels.create(Integer.getInteger("peft4j.opencl.device", 0));
+            }
+        } catch (OpenClException e) {
+            if (!e.getMessage().startsWith("OpenCL is not available")) {
+                throw e;
+            }
+        }
+        assumeTrue(cl != null, "no OpenCL device");
+        try {
+            assertArrayEquals(lossAndGrad(K), lossAndGrad(cl), 1e-5f);
+        } finally {
+            cl.close();
+        }
+    }
+
+    @Test
+    void recordsNothingWithoutGradAndRefusesATrainedWeight() {
+        Tensor x = Tensor.of(K, new float[] {1, 2, 3, 4}, 2, 2).requiresGrad(true);
+        Tensor w = Tensor.of(K, new float[] {1, 0, 0, 1, 1, 1}, 3, 2);
+        try (var ignored = Autograd.noGrad()) {
+            Tensor loss = Functional.linearCrossEntropy(x, w, new int[] {0, 2}, -100);
+            Tensor ref = Functional.crossEntropy(Functional.linear(x, w, null), new int[] {0, 2}, -100);
+            assertEquals(ref.item(), loss.item(), 1e-6f);
+            assertEquals(null, loss.op());
+        }
+        w.requiresGrad(true);
+        assertThrows(IllegalArgumentException.class,
+                () -> Functional.linearCrossEntropy(x, w, new int[] {0, 2}, -100));
+    }
+}
