@@ -20,11 +20,11 @@ final class OpenClAttention {
     private static final int LOCAL_FLOATS = 4096;
 
     private final OpenClKernels backend;
-    private final OpenClBuffer placeholder;
+    private final OpenClBuffer absentArgument;
 
-    OpenClAttention(OpenClKernels backend, OpenClBuffer placeholder) {
+    OpenClAttention(OpenClKernels backend, OpenClBuffer absentArgument) {
         this.backend = backend;
-        this.placeholder = placeholder;
+        this.absentArgument = absentArgument;
     }
 
     void forward(Buffer q, int qOff, Buffer k, int kOff, Buffer v, int vOff, FlashAttentionShape s, float scale,
@@ -86,8 +86,8 @@ final class OpenClAttention {
             if (dkb != null || dvb != null) {
                 common(backend.launch("attention_bwd_dkdv"), qb, qOff, kb, kOff, vb, vOff, lb, lseOff, gb, dOutOff,
                         delta, s, scale)
-                        .mem(dkb != null ? dkb : placeholder).i(dkb != null ? dkOff : 0).i(dkb != null ? 1 : 0)
-                        .mem(dvb != null ? dvb : placeholder).i(dvb != null ? dvOutOff : 0).i(dvb != null ? 1 : 0)
+                        .mem(dkb != null ? dkb : absentArgument).i(dkb != null ? dkOff : 0).i(dkb != null ? 1 : 0)
+                        .mem(dvb != null ? dvb : absentArgument).i(dvb != null ? dvOutOff : 0).i(dvb != null ? 1 : 0)
                         .run1((long) s.bh() * s.tk(), BQ);
             }
         }

@@ -50,7 +50,8 @@ public final class OpenClKernels implements Kernels {
     private final OpenClProgram program;
     private final OpenClGemm gemm;
     private final int rwg;
-    private final OpenClBuffer placeholder;
+    // A one-float buffer bound to kernel arguments whose optional output is absent (OpenCL has no null cl_mem arg).
+    private final OpenClBuffer absentArgument;
     private final OpenClAttention attention;
     private final IndexUploads indexUploads;
     private final IntStaging intStaging = new IntStaging();
@@ -74,8 +75,8 @@ public final class OpenClKernels implements Kernels {
         this.program = cl.program(loadSources(), buildOptions(tunables));
         this.gemm = new OpenClGemm(this, tunables);
         // Stands in for absent optional operands: some drivers reject null buffer arguments.
-        this.placeholder = pool.acquire(1, true);
-        this.attention = new OpenClAttention(this, placeholder);
+        this.absentArgument = pool.acquire(1, true);
+        this.attention = new OpenClAttention(this, absentArgument);
         this.indexUploads = new IndexUploads(this::uploadInts);
     }
 
@@ -702,7 +703,7 @@ public final class OpenClKernels implements Kernels {
     }
 
     private OpenClBuffer or(OpenClBuffer b) {
-        return b != null ? b : placeholder;
+        return b != null ? b : absentArgument;
     }
 
     // ---------------------------------------------------------------- attention
