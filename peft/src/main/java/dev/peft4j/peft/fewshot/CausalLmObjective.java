@@ -5,7 +5,6 @@ import dev.peft4j.engine.Tensor;
 import dev.peft4j.models.gpt2.Gpt2Model;
 import dev.peft4j.peft.train.Batch;
 import dev.peft4j.peft.train.Evaluation;
-import dev.peft4j.peft.train.Objective;
 import dev.peft4j.peft.train.TrainingExample;
 
 import java.util.ArrayList;
@@ -17,25 +16,17 @@ import java.util.function.Function;
  * Generation and pre-tokenized rows as a causal-LM objective: {@code prompt + completion} with the loss on
  * the completion only, or {@code input_ids} scored where {@code labels} is not -100. Scored by mean loss.
  */
-public final class CausalLmObjective implements Objective {
+public final class CausalLmObjective extends SplitObjective<TrainingExample> {
 
     private final Gpt2Model model;
-    private final List<TrainingExample> train;
-    private final List<TrainingExample> dev;
-    private final List<TrainingExample> test;
-    private final int padId;
-    private final int evalBatch;
 
     public CausalLmObjective(Gpt2Model model, FewShotSplit split, List<DataRow> test, Function<String, int[]> encode,
                              String source, int padId, int evalBatch) {
-        this.model = model;
         int max = model.config().nPositions();
         int vocab = model.config().vocabSize();
-        this.train = encode(split.train(), encode, max, vocab, source);
-        this.dev = encode(split.dev(), encode, max, vocab, source);
-        this.test = encode(test, encode, max, vocab, source);
-        this.padId = padId;
-        this.evalBatch = Math.max(1, evalBatch);
+        super(encode(split.train(), encode, max, vocab, source), encode(split.dev(), encode, max, vocab, source),
+                encode(test, encode, max, vocab, source), padId, evalBatch);
+        this.model = model;
     }
 
     /** Rows as examples, checked against the vocabulary and cut to {@code max} positions. */
@@ -95,45 +86,18 @@ public final class CausalLmObjective implements Objective {
     }
 
     @Override
-    public int trainSize() {
-        return train.size();
-    }
-
-    @Override
     public Tensor trainLoss(int[] indices) {
-        List<TrainingExample> batch = new ArrayList<>();
-        for (int i : indices) {
-            batch.add(train.get(i));
-        }
-        Batch b = Batch.collate(batch, padId);
+        Batch b = Batch.collate(trainBatch(indices), padId);
         return model.loss(b.inputIds(), b.labels(), b.batch(), b.seq());
     }
 
     @Override
-    public long tokens(int[] indices) {
-        long n = 0;
-        for (int i : indices) {
-            n += train.get(i).length();
-        }
-        return n;
+    protected int length(TrainingExample example) {
+        return example.length();
     }
 
     @Override
-    public boolean hasDev() {
-        return !dev.isEmpty();
-    }
-
-    @Override
-    public Evaluation evaluateDev() {
-        return evaluate(dev);
-    }
-
-    @Override
-    public Evaluation evaluateTest() {
-        return evaluate(test);
-    }
-
-    private Evaluation evaluate(List<TrainingExample> examples) {
+    protected Evaluation evaluate(List<TrainingExample> examples) {
         if (examples.isEmpty()) {
             return new Evaluation(Double.NaN, Double.NaN, 0);
         }

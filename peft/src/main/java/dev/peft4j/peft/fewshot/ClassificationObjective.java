@@ -4,25 +4,19 @@ import dev.peft4j.engine.Autograd;
 import dev.peft4j.engine.Functional;
 import dev.peft4j.engine.Tensor;
 import dev.peft4j.peft.train.Evaluation;
-import dev.peft4j.peft.train.Objective;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 
 /** Classification rows as a training objective: cross-entropy over the classes of a {@link FewShotClassifier}. */
-public final class ClassificationObjective implements Objective {
+public final class ClassificationObjective extends SplitObjective<ClassificationObjective.Example> {
 
     /** One encoded row: its token ids and class index. */
     record Example(int[] ids, int label) {
     }
 
     private final FewShotClassifier model;
-    private final List<Example> train;
-    private final List<Example> dev;
-    private final List<Example> test;
-    private final int padId;
-    private final int evalBatch;
 
     /**
      * @param encode text (already put through the template) to token ids
@@ -30,13 +24,10 @@ public final class ClassificationObjective implements Objective {
      */
     public ClassificationObjective(FewShotClassifier model, FewShotSplit split, List<DataRow> test, List<String> labels,
                                    PromptTemplate template, Function<String, int[]> encode, int padId, int evalBatch) {
-        this.model = model;
         int max = model.transformer().config().nPositions();
-        this.train = encode(split.train(), labels, template, encode, max);
-        this.dev = encode(split.dev(), labels, template, encode, max);
-        this.test = encode(test, labels, template, encode, max);
-        this.padId = padId;
-        this.evalBatch = Math.max(1, evalBatch);
+        super(encode(split.train(), labels, template, encode, max), encode(split.dev(), labels, template, encode, max),
+                encode(test, labels, template, encode, max), padId, evalBatch);
+        this.model = model;
     }
 
     private static List<Example> encode(List<DataRow> rows, List<String> labels, PromptTemplate template,
@@ -62,48 +53,22 @@ public final class ClassificationObjective implements Objective {
     }
 
     @Override
-    public int trainSize() {
-        return train.size();
-    }
-
-    @Override
     public Tensor trainLoss(int[] indices) {
-        List<Example> batch = new ArrayList<>();
-        for (int i : indices) {
-            batch.add(train.get(i));
-        }
+        List<Example> batch = trainBatch(indices);
         return Functional.crossEntropy(logits(batch), labels(batch));
     }
 
     @Override
-    public long tokens(int[] indices) {
-        long n = 0;
-        for (int i : indices) {
-            n += train.get(i).ids().length;
-        }
-        return n;
-    }
-
-    @Override
-    public boolean hasDev() {
-        return !dev.isEmpty();
-    }
-
-    @Override
-    public Evaluation evaluateDev() {
-        return evaluate(dev);
-    }
-
-    @Override
-    public Evaluation evaluateTest() {
-        return evaluate(test);
+    protected int length(Example example) {
+        return example.ids().length;
     }
 
     public int testSize() {
         return test.size();
     }
 
-    private Evaluation evaluate(List<Example> examples) {
+    @Override
+    protected Evaluation evaluate(List<Example> examples) {
         if (examples.isEmpty()) {
             return new Evaluation(Double.NaN, Double.NaN, 0);
         }
