@@ -3,8 +3,9 @@
 # config and mode, on the same shapes and step settings; prints a Markdown table of throughput and memory ratios.
 #
 #   bench/compare-torch.sh [--config small|gpt2|small,gpt2] [--modes forward,lora,full] [--steps N] [--warmup W]
-#                          [--device cpu|opencl[:N]] [--threads T] [--repeat R]
+#                          [--device cpu|opencl[:N]] [--threads T] [--repeat R] [--base-dtype f32|bf16]
 # Throughput is each run's median step; with --repeat R the best of R runs per peer (order alternating).
+# --base-dtype bf16 keeps peft4j's frozen base weights in bfloat16 (PyTorch stays float32: the peer a user has).
 # Environment: PYTHON (default /usr/bin/python3, Debian's torch), PEFT4J_JAVA_OPTS (extra JVM flags).
 # Each run's full output goes to stderr; the table goes to stdout.
 set -euo pipefail
@@ -17,6 +18,7 @@ warmup=1
 device=cpu
 threads=2
 repeat=1
+base_dtype=f32
 while [ $# -gt 0 ]; do
     case "$1" in
         --config|--configs) configs="$2"; shift 2 ;;
@@ -26,6 +28,7 @@ while [ $# -gt 0 ]; do
         --device) device="$2"; shift 2 ;;
         --threads) threads="$2"; shift 2 ;;
         --repeat) repeat="$2"; shift 2 ;;
+        --base-dtype) base_dtype="$2"; shift 2 ;;
         -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "compare-torch.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
     esac
@@ -60,7 +63,7 @@ run_torch() {
 run_peft4j() {
     echo "== $1 $2: peft4j ($device)" >&2
     show "$("$root/peft4j" bench train --config "$1" --mode "$2" --steps "$steps" --warmup "$warmup" \
-        --device "$device")"
+        --device "$device" --base-dtype "$base_dtype")"
 }
 
 rows=()
@@ -80,7 +83,11 @@ for config in ${configs//,/ }; do
             jr=$(value peak_rss_mib "$j" "peft4j bench train")
             jh=$(value heap_peak_mib "$j" "peft4j bench train")
         done
-        rows+=("| $config | $mode | $tt | $jt | **$(ratio "$jt" "$tt")** | $tr | $jr | $(ratio "$jr" "$tr") | $jh |")
+        label="$mode"
+        if [ "$base_dtype" != f32 ]; then
+            label="$mode, $base_dtype base"
+        fi
+        rows+=("| $config | $label | $tt | $jt | **$(ratio "$jt" "$tt")** | $tr | $jr | $(ratio "$jr" "$tr") | $jh |")
     done
 done
 

@@ -14,7 +14,10 @@ public final class BenchMain {
               train        GPT-2 steps, tokens/s and peak memory: --config small|gpt2 --mode forward|lora|full
                            [--device cpu|opencl[:N]] [--steps N] [--warmup W]
               opencl-gemm  OpenCL GEMM against the CPU (OpenClGemmBench)
-              train-step   full training step, CPU against OpenCL (TrainStepBench)""";
+              train-step   full training step, CPU against OpenCL (TrainStepBench)
+              epilogue     fused GEMM epilogues against unfused, ms and ratio [--reps N] [--device cpu|opencl]
+              jmh          the JMH benchmarks (GemmBenchmark, EpilogueBenchmark, LmHeadLossBenchmark, ...);
+                           JMH's own options follow, e.g. `jmh LmHeadLoss -prof gc`""";
 
     private BenchMain() {
     }
@@ -31,6 +34,8 @@ public final class BenchMain {
                 case "train" -> TrainBench.main(rest);
                 case "opencl-gemm" -> OpenClGemmBench.main(rest);
                 case "train-step" -> TrainStepBench.main(rest);
+                case "epilogue" -> EpilogueBench.main(rest);
+                case "jmh" -> org.openjdk.jmh.Main.main(rest);
                 default -> throw new IllegalArgumentException("unknown benchmark '" + args[0] + "'");
             }
         } catch (IllegalArgumentException e) {

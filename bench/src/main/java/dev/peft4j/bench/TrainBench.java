@@ -3,6 +3,7 @@ package dev.peft4j.bench;
 import dev.peft4j.engine.Autograd;
 import dev.peft4j.engine.Rng;
 import dev.peft4j.engine.Tensor;
+import dev.peft4j.engine.nn.FrozenBf16;
 import dev.peft4j.engine.optim.AdamW;
 import dev.peft4j.kernels.Backends;
 import dev.peft4j.kernels.Kernels;
@@ -53,11 +54,22 @@ public final class TrainBench {
         }
     }
 
-    public record Options(TrainShape shape, Mode mode, String device, int warmup, int steps, long seed) {
+    /** @param bf16Base keep the frozen base weights in bfloat16 ({@code --base-dtype bf16}); not for mode full */
+    public record Options(TrainShape shape, Mode mode, String device, int warmup, int steps, long seed,
+                          boolean bf16Base) {
         public Options {
             if (steps <= 0 || warmup < 0) {
                 throw new IllegalArgumentException("--steps must be > 0 and --warmup >= 0, got " + steps + " and " + warmup);
             }
+            if (bf16Base && mode == Mode.FULL) {
+                throw new IllegalArgumentException("--base-dtype bf16 keeps the frozen base weights in bf16, but mode"
+                        + " full trains every weight: use --base-dtype f32 with --mode full");
+            }
+        }
+
+        /** A float32 base. */
+        public Options(TrainShape shape, Mode mode, String device, int warmup, int steps, long seed) {
+            this(shape, mode, device, warmup, steps, seed, false);
         }
     }
 
@@ -92,8 +104,9 @@ public final class TrainBench {
     public static void main(String[] args) {
         Options o = parse(args);
         PrintStream out = System.out;
-        out.printf("# peft4j bench train: %s; mode %s; device %s; %d warm-up + %d timed steps; JVM %s, %d processors,"
-                        + " max heap %.0f MiB, GC %s%n", o.shape().describe(), o.mode().cliName(), o.device(), o.warmup(),
+        out.printf("# peft4j bench train: %s; mode %s; base %s; device %s; %d warm-up + %d timed steps; JVM %s,"
+                        + " %d processors, max heap %.0f MiB, GC %s%n", o.shape().describe(), o.mode().cliName(),
+                o.bf16Base() ? "bf16" : "f32", o.device(), o.warmup(),
                 o.steps(), System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(),
                 PeakMemory.mib(Runtime.getRuntime().maxMemory()), PeakMemory.collectors());
         Result r = run(o);
@@ -119,6 +132,14 @@ public final class TrainBench {
             Gpt2Model model = new Gpt2Model(s.config(), k, new Rng(o.seed() + 1));
             PhaseClock clock = new PhaseClock();
             Supplier<Float> step = prepare(o.mode(), model, k, ids, s, o.seed() + 2, clock);
+            if (o.bf16Base()) {
+                if (o.mode() == Mode.FORWARD) {
+                    model.freeze(); // nothing trains in forward mode: every matrix is base
+                }
+                // After the adapter is injected and the base frozen, as finetune does.
+                FrozenBf16.cast(model);
+                System.gc(); // let the float32 originals go before the steps grow the heap around them
+            }
             long trainable = model.trainableParameters().stream().mapToLong(Tensor::numel).sum();
             if (o.mode() == Mode.FORWARD) {
                 trainable = 0;
@@ -207,6 +228,7 @@ public final class TrainBench {
         int steps = 3;
         int warmup = 1;
         long seed = 1234;
+        String baseDtype = "f32";
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (i + 1 >= args.length) {
@@ -220,12 +242,17 @@ public final class TrainBench {
                 case "--steps" -> steps = Integer.parseInt(v);
                 case "--warmup" -> warmup = Integer.parseInt(v);
                 case "--seed" -> seed = Long.parseLong(v);
+                case "--base-dtype" -> baseDtype = v;
                 default -> throw new IllegalArgumentException("unknown option " + a + "; " + USAGE);
             }
         }
-        return new Options(TrainShape.named(config), Mode.parse(mode), device, warmup, steps, seed);
+        if (!baseDtype.equals("f32") && !baseDtype.equals("bf16")) {
+            throw new IllegalArgumentException("--base-dtype '" + baseDtype + "': expected f32 or bf16");
+        }
+        return new Options(TrainShape.named(config), Mode.parse(mode), device, warmup, steps, seed,
+                baseDtype.equals("bf16"));
     }
 
     static final String USAGE = "usage: bench train [--config small|gpt2] [--mode forward|lora|full]"
-            + " [--device cpu|opencl[:N]] [--steps N] [--warmup W] [--seed S]";
+            + " [--device cpu|opencl[:N]] [--steps N] [--warmup W] [--seed S] [--base-dtype f32|bf16]";
 }

@@ -1,5 +1,7 @@
 package dev.peft4j.engine;
 
+import dev.peft4j.kernels.Unary;
+
 /**
  * The fused macro ops of a transformer, each one forward kernel pass and one backward pass rather than a
  * chain of primitives: linear, layer/RMS norm, softmax cross-entropy, embedding, dropout and scaled
@@ -16,6 +18,22 @@ public final class Functional {
     /** {@code x · weightᵀ + bias} for x [..., in], weight [out, in], bias [out] or null. */
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
         return LinearOp.linear(x, weight, bias);
+    }
+
+    /**
+     * {@code f(x · Wᵀ + b)} with f applied as the GEMM stores each output (no separate pass); the pre-activation
+     * is kept for the backward, as an unfused linear + f would keep it.
+     */
+    public static Tensor linear(Tensor x, Tensor weight, Tensor bias, Unary activation) {
+        return LinearOp.linear(x, weight, bias, null, null, activation);
+    }
+
+    /**
+     * {@code x · Wᵀ + b + u · Vᵀ} for u [..., r] and V [out, r] (LoRA: u = s·A x, V = lora_B), the low-rank
+     * update added as the base GEMM stores each output instead of by a second GEMM and an add over y.
+     */
+    public static Tensor linearLowRank(Tensor x, Tensor weight, Tensor bias, Tensor u, Tensor v) {
+        return LinearOp.linear(x, weight, bias, u, v, null);
     }
 
     /** LayerNorm over the last axis; gamma and beta ([C]) may be null. */

@@ -1,11 +1,16 @@
 package dev.peft4j.engine;
 
+import dev.peft4j.kernels.GemmEpilogue;
 import dev.peft4j.kernels.Kernels;
+import dev.peft4j.kernels.Unary;
 
 /**
- * {@code y = x · Wᵀ + b} for x [..., in], W [out, in], b [out]: the bias is broadcast into y first and
- * the GEMM accumulates on top (beta = 1). Backward: dX = dY·W (if x requires grad), dW += dYᵀ·X (if W
- * does), db += column sums of dY (if b does); a frozen W costs no GEMM and keeps no activation.
+ * {@code y = x · Wᵀ + b} for x [..., in], W [out, in], b [out], with two optional parts fused into the GEMM's
+ * store ({@link GemmEpilogue}) so neither costs a pass over y: a low-rank update {@code + u · Vᵀ} (u [..., r],
+ * V [out, r]: LoRA's {@code B(s·A x)} with V = lora_B) and an activation {@code f(y)}. The bias is added in
+ * the same store. Backward: dX = dY·W (if x requires grad), dW += dYᵀ·X (if W does), db += column sums of dY
+ * (if b does), du += dY·V and dV += dYᵀ·u; with an activation dY is first taken through f' at the kept
+ * pre-activation. A frozen W costs no GEMM and keeps no activation.
  */
 final class LinearOp {
 
@@ -13,6 +18,15 @@ final class LinearOp {
     }
 
     static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
+        return linear(x, weight, bias, null, null, null);
+    }
+
+    /**
+     * @param u   null, or the low-rank intermediate [..., r] (same leading shape as x)
+     * @param v   null, or [out, r]
+     * @param act null, or an activation applied after bias and low-rank update
+     */
+    static Tensor linear(Tensor x, Tensor weight, Tensor bias, Tensor u, Tensor v, Unary act) {
         x.requireSameBackend("linear", weight);
         int[] xs = x.shapeRef();
         int[] ws = weight.shapeRef();
@@ -33,31 +47,53 @@ final class LinearOp {
             }
         }
         Tensor xc = x.contiguous();
+        int rows = inF == 0 ? 0 : xc.numel() / inF;
+        int rank = checkLowRank(x, u, v, outF, rows);
         Tensor w = MatrixLayout.of(weight) == null ? weight.contiguous() : weight;
         MatrixLayout lw = MatrixLayout.of(w);
-        int rows = inF == 0 ? 0 : xc.numel() / inF;
+        Tensor bc = bias == null ? null : bias.contiguous();
+        Tensor uc = u == null ? null : u.contiguous();
+        Tensor vc = v == null ? null : v.contiguous();
         int[] outShape = x.shape();
         outShape[outShape.length - 1] = outF;
-        Tensor y = x.newZeros(outShape);
-        Kernels k = x.kernels();
-        if (bias != null) {
-            k.stridedCopy(new int[] {rows, outF}, bias.buffer(), bias.offset(), new int[] {0, bias.stridesRef()[0]},
-                    y.buffer(), 0);
+        Tensor y = x.newZeros(outShape); // the output, or the pre-activation when act != null
+        Tensor out = act == null ? y : x.newZeros(outShape);
+        GemmEpilogue.Builder epilogue = GemmEpilogue.builder();
+        if (bc != null) {
+            epilogue.bias(bc.buffer(), bc.offset());
         }
+        if (uc != null) {
+            epilogue.lowRank(1f, rank, uc.buffer(), uc.offset(), rank, vc.buffer(), vc.offset(), rank);
+        }
+        if (act != null) {
+            epilogue.activation(act, out.buffer(), 0, outF);
+        }
+        Kernels k = x.kernels();
         // op(B) must be Wᵀ: a row-major W is read transposed; a transposed view of a row-major matrix is not.
         k.gemm(false, !lw.trans(), rows, outF, inF, 1f, xc.buffer(), xc.offset(), inF,
-                w.buffer(), w.offset(), lw.ld(), bias != null ? 1f : 0f, y.buffer(), 0, outF);
+                w.buffer(), w.offset(), lw.ld(), 0f, y.buffer(), 0, outF, epilogue.build());
 
-        // Targets are autograd slots (gradient only); the data kept is savedX/savedW, and only when needed.
+        // Targets are autograd slots (gradient only); the data kept is saved*, and only when needed.
         GradSlot targetX = xc.requiresGrad() ? xc.slot() : null;
         GradSlot targetW = w.requiresGrad() ? w.slot() : null;
         // W = M.t() recorded on a [in, out] matrix M (Conv1D's weight): dW goes straight into M's gradient
         // as Xᵀ·dY, so the transpose's backward (a strided copy of the whole matrix) never runs.
         GradSlot targetWt = targetW != null ? transposedSource(w) : null;
-        GradSlot targetB = bias != null && bias.requiresGrad() ? bias.slot() : null;
+        GradSlot targetB = bc != null && bc.requiresGrad() ? bc.slot() : null;
+        GradSlot targetU = uc != null && uc.requiresGrad() ? uc.slot() : null;
+        GradSlot targetV = vc != null && vc.requiresGrad() ? vc.slot() : null;
         Tensor savedX = targetW != null ? xc : null;
         Tensor savedW = targetX != null ? w : null;
-        return Autograd.record(y, "linear", gy -> {
+        Tensor savedU = targetV != null ? uc : null;
+        Tensor savedV = targetU != null ? vc : null;
+        Tensor preActivation = act != null ? y : null;
+        return Autograd.record(out, act == null ? "linear" : "linear_" + act.name().toLowerCase(), gOut -> {
+            Tensor gy = gOut;
+            if (preActivation != null) {
+                gy = gOut.newZeros(outShape);
+                k.unaryBackward(act, preActivation.buffer(), 0, gOut.buffer(), gOut.offset(), gy.buffer(), 0,
+                        rows * outF);
+            }
             if (targetX != null) {
                 Tensor dx = targetX.gradSink();
                 k.gemm(false, lw.trans(), rows, inF, outF, 1f, gy.buffer(), gy.offset(), outF,
@@ -77,7 +113,46 @@ final class LinearOp {
                 k.sumTo(new int[] {rows, outF}, gy.buffer(), gy.offset(), new int[] {1, outF},
                         db.buffer(), db.offset(), true);
             }
-        }, xc, w, bias);
+            if (targetU != null) {
+                Tensor du = targetU.gradSink();
+                k.gemm(false, false, rows, rank, outF, 1f, gy.buffer(), gy.offset(), outF,
+                        savedV.buffer(), savedV.offset(), rank, 1f, du.buffer(), du.offset(), rank);
+            }
+            if (targetV != null) {
+                Tensor dv = targetV.gradSink();
+                k.gemm(true, false, outF, rank, rows, 1f, gy.buffer(), gy.offset(), outF,
+                        savedU.buffer(), savedU.offset(), rank, 1f, dv.buffer(), dv.offset(), rank);
+            }
+        }, xc, w, bc, uc, vc);
+    }
+
+    /** The rank r of a low-rank pair u [..., r] / v [out, r] (0 when both are null); throws on a mismatch. */
+    private static int checkLowRank(Tensor x, Tensor u, Tensor v, int outF, int rows) {
+        if (u == null && v == null) {
+            return 0;
+        }
+        if (u == null || v == null) {
+            throw new IllegalArgumentException("linear: a low-rank update needs both u and v, got "
+                    + (u == null ? "v only" : "u only"));
+        }
+        x.requireSameBackend("linear", u);
+        x.requireSameBackend("linear", v);
+        int[] us = u.shapeRef();
+        int[] vs = v.shapeRef();
+        int rank = vs.length == 2 ? vs[1] : -1;
+        if (vs.length != 2 || vs[0] != outF || rank == 0 || us.length != x.rank() || us[us.length - 1] != rank
+                || u.numel() / rank != rows) {
+            throw new IllegalArgumentException("linear: low-rank update needs u [..., r] with x's leading shape and"
+                    + " v [" + outF + ", r], got x " + Shapes.str(x.shapeRef()) + ", u " + Shapes.str(us) + ", v "
+                    + Shapes.str(vs));
+        }
+        for (int i = 0; i < us.length - 1; i++) {
+            if (us[i] != x.shapeRef()[i]) {
+                throw new IllegalArgumentException("linear: low-rank u " + Shapes.str(us)
+                        + " does not share x's leading shape " + Shapes.str(x.shapeRef()));
+            }
+        }
+        return rank;
     }
 
     /** The slot of M when {@code w} is a recorded transpose of a 2-D M that requires grad; else null. */

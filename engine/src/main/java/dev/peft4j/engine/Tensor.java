@@ -159,10 +159,73 @@ public final class Tensor {
 
     /** The elements in row-major order, copied to the host. */
     public float[] toArray() {
+        if (isBf16() && !isContiguous()) {
+            return bf16ViewToArray();
+        }
         Tensor c = isContiguous() ? this : ViewOps.materialize(this);
         float[] host = new float[c.numel()];
         kernels.read(c.buffer, c.offset, host, 0, host.length);
         return host;
+    }
+
+    /** A strided view of bf16 storage (no kernel gathers bf16): widen the span it covers, then gather on the host. */
+    private float[] bf16ViewToArray() {
+        int n = numel();
+        float[] out = new float[n];
+        if (n == 0) {
+            return out;
+        }
+        int lo = offset;
+        int hi = offset;
+        for (int d = 0; d < shape.length; d++) {
+            int reach = (shape[d] - 1) * strides[d];
+            lo += Math.min(0, reach);
+            hi += Math.max(0, reach);
+        }
+        float[] span = new float[hi - lo + 1];
+        kernels.read(buffer, lo, span, 0, span.length);
+        int[] idx = new int[shape.length];
+        for (int i = 0; i < n; i++) {
+            int at = offset - lo;
+            for (int d = 0; d < shape.length; d++) {
+                at += idx[d] * strides[d];
+            }
+            out[i] = span[at];
+            for (int d = shape.length - 1; d >= 0 && ++idx[d] == shape[d]; d--) {
+                idx[d] = 0;
+            }
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ bf16 storage
+
+    /** Whether the elements are stored as bfloat16 (a frozen base weight; see {@link #toBf16()}). */
+    public boolean isBf16() {
+        return buffer.isBf16();
+    }
+
+    /**
+     * A copy of this tensor's values in bfloat16 storage (round to nearest even), contiguous, same shape: half
+     * the memory, for a frozen weight. It never requires grad and is read-only; it serves as a linear layer's
+     * weight (the GEMM widens it to float32 as it packs, so products accumulate in float32), an embedding
+     * table, and {@link #toArray()}. Other ops on it fail naming the kernel. Not recorded.
+     */
+    public Tensor toBf16() {
+        if (isBf16()) {
+            return this;
+        }
+        Tensor c = isContiguous() ? this : ViewOps.materialize(this);
+        int[] s = shape.clone();
+        return new Tensor(kernels, kernels.toBf16(c.buffer, c.offset, c.numel()), 0, s, Shapes.rowMajorStrides(s));
+    }
+
+    private void requireWritable(String op) {
+        if (isBf16()) {
+            throw new IllegalStateException(op + ": tensor " + Shapes.str(shape) + " holds read-only bf16 frozen-base"
+                    + " weights; writing, merging or loading into them is not supported: load the base model in f32"
+                    + " (--base-dtype f32) to change it");
+        }
     }
 
     /** The single element of a one-element tensor. */
@@ -177,6 +240,7 @@ public final class Tensor {
 
     /** Overwrites this contiguous tensor's elements with row-major host data (not recorded). */
     public Tensor copyFrom(float[] data) {
+        requireWritable("copyFrom");
         requireContiguous("copyFrom");
         if (data.length != numel()) {
             throw new IllegalArgumentException("copyFrom: tensor " + Shapes.str(shape) + " holds " + numel()
@@ -188,6 +252,7 @@ public final class Tensor {
 
     /** Overwrites this contiguous tensor's elements with {@code src}'s (same shape, any layout; not recorded). */
     public Tensor copyFrom(Tensor src) {
+        requireWritable("copyFrom");
         requireContiguous("copyFrom");
         requireSameBackend("copyFrom", src);
         if (!java.util.Arrays.equals(shape, src.shape)) {
@@ -201,6 +266,7 @@ public final class Tensor {
 
     /** Sets every element of this contiguous tensor to {@code value} (not recorded). */
     public Tensor fill(float value) {
+        requireWritable("fill");
         requireContiguous("fill");
         kernels.fill(buffer, offset, numel(), value);
         return this;
@@ -228,6 +294,11 @@ public final class Tensor {
 
     /** Marks a leaf as a trainable (or frozen) parameter; returns this. */
     public Tensor requiresGrad(boolean on) {
+        if (on && isBf16()) {
+            throw new IllegalStateException("requiresGrad: tensor " + Shapes.str(shape) + " holds bf16 frozen-base"
+                    + " weights, which cannot be trained (they would need float32 storage and gradients); load the"
+                    + " base model in f32 (--base-dtype f32) to train it");
+        }
         slot.setRequiresGrad(on);
         return this;
     }

@@ -10,6 +10,14 @@ public interface Buffer extends AutoCloseable {
     /** Number of floats the buffer holds. */
     int length();
 
+    /**
+     * Whether the buffer stores bfloat16 (see {@link Kernels#toBf16}): read-only, it feeds only gemm's B
+     * operand, embedding's table and read/copy to float32; {@link #length()} still counts elements.
+     */
+    default boolean isBf16() {
+        return false;
+    }
+
     /** Returns device memory to its pool; a no-op for heap buffers. */
     @Override
     void close();

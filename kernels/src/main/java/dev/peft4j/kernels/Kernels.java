@@ -43,6 +43,18 @@ public interface Kernels extends AutoCloseable {
      */
     void stridedCopy(int[] shape, Buffer src, int srcOff, int[] srcStrides, Buffer dst, int dstOff);
 
+    /**
+     * A new read-only bfloat16 copy of {@code src[off, off + len)}, rounded to nearest even (NaN stays NaN,
+     * overflow becomes infinity): half the memory of a frozen weight. Its {@link Buffer#length()} is
+     * {@code len} and {@link Buffer#isBf16()} is true. Such a buffer feeds only gemm's B operand (widened to
+     * float32 while packing, so products accumulate in float32), embedding's table, and read/copy to
+     * float32; every other kernel rejects it. Backends without bf16 storage throw IllegalStateException.
+     */
+    default Buffer toBf16(Buffer src, int off, int len) {
+        throw new IllegalStateException("toBf16: bf16 base weights are CPU-only for now; backend " + name()
+                + " keeps float32 weights (use --base-dtype f32 on this device)");
+    }
+
     // ---------------------------------------------------------------- GEMM
 
     /**
@@ -62,6 +74,20 @@ public interface Kernels extends AutoCloseable {
                       float beta, Buffer c, int cOff, int ldc) {
         gemm(transA, transB, m, n, k, alpha, a, aOff, lda, 0, b, bOff, ldb, 0, beta, c, cOff, ldc, 0, 1);
     }
+
+    /**
+     * Single GEMM with a fused epilogue: per element of the m×n C,
+     * {@code t = alpha·(op(A)·op(B))[i,j] + beta·C[i,j] + lowRankScale·(U·Vᵀ)[i,j] + bias[j]},
+     * {@code t = colScale[j]·t + colShift[j]}, {@code C[i,j] = t} and, with an activation,
+     * {@code out[i,j] = f(t)}; absent parts are identity (see {@link GemmEpilogue}). Serves a Linear with
+     * its bias and activation, a LoRA forward {@code x·Wᵀ + s·(x·Aᵀ)·Bᵀ}, and (IA)³/SSF scaling in one
+     * pass over C. The result equals the unfused composition (gemm, low-rank gemm with beta 1, bias
+     * broadcast add, scale/shift, {@link #unary}) up to float rounding. {@code GemmEpilogue.NONE} is the
+     * plain single GEMM.
+     */
+    void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+              Buffer a, int aOff, int lda, Buffer b, int bOff, int ldb,
+              float beta, Buffer c, int cOff, int ldc, GemmEpilogue epilogue);
 
     /**
      * Sampled {@code AᵀB}: the product evaluated only at {@code nnz} flat indices of an m×n result, cost

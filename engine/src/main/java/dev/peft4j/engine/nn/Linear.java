@@ -82,6 +82,12 @@ public class Linear extends Module implements LinearLayer {
         return false;
     }
 
+    /** A subclass may change the forward, so only Linear itself promises a plain affine map. */
+    @Override
+    public boolean plainAffine() {
+        return getClass() == Linear.class;
+    }
+
     @Override
     public String toString() {
         return "Linear(" + inFeatures + " -> " + outFeatures + (bias() != null ? ", bias" : "") + ")";

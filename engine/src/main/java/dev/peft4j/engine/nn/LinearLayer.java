@@ -24,4 +24,12 @@ public interface LinearLayer {
 
     /** {@code x}: [..., in] -> [..., out]. */
     Tensor forward(Tensor x);
+
+    /**
+     * True when {@link #forward} is exactly {@code x·Wᵀ + b} and nothing more, so a caller may compute it
+     * itself fused with more work (an adapter's update in the same GEMM). False unless a layer promises it.
+     */
+    default boolean plainAffine() {
+        return false;
+    }
 }

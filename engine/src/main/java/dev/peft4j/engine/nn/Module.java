@@ -89,6 +89,25 @@ public abstract class Module {
         return p;
     }
 
+    /** This module's own parameters by name (not its children's), live and read-only. */
+    Map<String, Tensor> ownParameters() {
+        return Collections.unmodifiableMap(params);
+    }
+
+    /**
+     * Swaps the storage of the direct parameter {@code name} for {@code replacement} of the same shape, keeping
+     * its name and place (how {@link FrozenBf16} casts frozen weights). Not for trainable parameters.
+     */
+    void replaceParameter(String name, Tensor replacement) {
+        Tensor old = param(name);
+        if (!java.util.Arrays.equals(old.shape(), replacement.shape())) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + ": parameter \"" + name + "\" is "
+                    + java.util.Arrays.toString(old.shape()) + ", its replacement "
+                    + java.util.Arrays.toString(replacement.shape()));
+        }
+        params.put(name, replacement);
+    }
+
     /** The direct parameter {@code name}, or null when it is not registered (an optional bias). */
     protected Tensor paramOrNull(String name) {
         return params.get(name);

@@ -16,8 +16,17 @@ final class Checks {
         if (buffer instanceof CpuBuffer cpu) {
             return cpu.array();
         }
+        if (buffer instanceof Bf16Buffer) {
+            throw new IllegalArgumentException(op + ": buffer '" + name + "' is bf16 (" + buffer.length()
+                    + " elements); bf16 buffers only feed gemm's B operand, embedding's table and read/copy");
+        }
         throw new IllegalArgumentException(op + ": buffer '" + name + "' belongs to another backend ("
                 + buffer.getClass().getName() + "); the cpu backend computes only on its own CpuBuffer");
+    }
+
+    /** The bits behind a bf16 buffer, or null when {@code buffer} is not one (then use {@link #array}). */
+    static short[] bf16OrNull(Buffer buffer) {
+        return buffer instanceof Bf16Buffer h ? h.bits() : null;
     }
 
     /** Like {@link #array} but a null buffer means "not needed" and yields null. */

@@ -72,12 +72,54 @@ public final class CpuGemm {
                             float[] a, int aOff, int lda, long strideA,
                             float[] b, int bOff, int ldb, long strideB,
                             float beta, float[] c, int cOff, int ldc, long strideC, int batch) {
-        check(transA, transB, m, n, k, a, aOff, lda, strideA, b, bOff, ldb, strideB, c, cOff, ldc, strideC, batch);
+        check(transA, transB, m, n, k, a, aOff, lda, strideA, lengthOf(b), bOff, ldb, strideB, c, cOff, ldc, strideC,
+                batch);
         if (m == 0 || n == 0 || batch == 0) {
             return;
         }
-        Problem pr = new Problem(transA, transB, m, n, k, alpha, a, aOff, lda, strideA,
-                b, bOff, ldb, strideB, beta, c, cOff, ldc, strideC);
+        execute(new Problem(transA, transB, m, n, k, alpha, a, aOff, lda, strideA,
+                b, bOff, ldb, strideB, beta, c, cOff, ldc, strideC, null, null), batch);
+    }
+
+    /**
+     * {@link #gemmBatched} with a bfloat16 B ({@link Bf16} bits): each panel of op(B) is widened to float32
+     * while it is packed, so the product and its accumulation are exactly those of a float32 B holding the
+     * same values.
+     */
+    public void gemmBatched(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                            float[] a, int aOff, int lda, long strideA,
+                            short[] b, int bOff, int ldb, long strideB,
+                            float beta, float[] c, int cOff, int ldc, long strideC, int batch) {
+        check(transA, transB, m, n, k, a, aOff, lda, strideA, b == null ? 0 : b.length, bOff, ldb, strideB,
+                c, cOff, ldc, strideC, batch);
+        if (m == 0 || n == 0 || batch == 0) {
+            return;
+        }
+        execute(new Problem(transA, transB, m, n, k, alpha, a, aOff, lda, strideA,
+                null, bOff, ldb, strideB, beta, c, cOff, ldc, strideC, b, null), batch);
+    }
+
+    /**
+     * One matrix with a fused epilogue ({@link GemmEpilogueTile}, null for none), applied to each tile of C
+     * after its last k slice; B is float32 {@code b} or, when {@code b} is null, bf16 {@code bBf16}.
+     */
+    void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
+              float[] b, short[] bBf16, int bOff, int ldb, float beta, float[] c, int cOff, int ldc,
+              GemmEpilogueTile epilogue) {
+        check(transA, transB, m, n, k, a, aOff, lda, 0, b != null ? b.length : bBf16 == null ? 0 : bBf16.length,
+                bOff, ldb, 0, c, cOff, ldc, 0, 1);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        execute(new Problem(transA, transB, m, n, k, alpha, a, aOff, lda, 0,
+                b, bOff, ldb, 0, beta, c, cOff, ldc, 0, b == null ? bBf16 : null, epilogue), 1);
+    }
+
+    /** Runs a checked, non-empty problem on the calling thread or across the pool. */
+    private void execute(Problem pr, int batch) {
+        int m = pr.m;
+        int n = pr.n;
+        int k = pr.k;
         long flops = (long) batch * m * n * Math.max(k, 1);
         int threads = pool.getParallelism();
         if (threads <= 1 || flops < SERIAL_FLOPS) {
@@ -159,7 +201,9 @@ public final class CpuGemm {
     private record Problem(boolean transA, boolean transB, int m, int n, int k, float alpha,
                            float[] a, int aOff, int lda, long strideA,
                            float[] b, int bOff, int ldb, long strideB,
-                           float beta, float[] c, int cOff, int ldc, long strideC) {
+                           float beta, float[] c, int cOff, int ldc, long strideC,
+                           short[] bBf16, // B's bits when B is bf16 (then b is null)
+                           GemmEpilogueTile epilogue) { // null: none; only with one matrix
 
         /**
          * Splitting rows makes every part pack all of op(B); splitting columns makes every part pack all
@@ -180,6 +224,9 @@ public final class CpuGemm {
             int co = (int) (cOff + mat * strideC);
             if (k == 0 || alpha == 0f) {
                 scale(co, i0, i1, j0, j1);
+                if (epilogue != null) {
+                    epilogue.applyRegion(c, co, ldc, i0, i1, j0, j1, ws.packedV(epilogue));
+                }
                 return;
             }
             for (int jc = j0; jc < j1; jc += NC) {
@@ -187,19 +234,30 @@ public final class CpuGemm {
                 for (int pc = 0; pc < k; pc += KC) {
                     int kc = Math.min(KC, k - pc);
                     float betaNow = pc == 0 ? beta : 1f;
-                    GemmPack.packB(transB, b, bo, ldb, pc, kc, jc, nc, ws.bPack, ws.rowIdx);
+                    GemmEpilogueTile epi = pc + kc == k ? epilogue : null; // once per element, after the last slice
+                    if (bBf16 != null) {
+                        GemmPack.packB(transB, bBf16, bo, ldb, pc, kc, jc, nc, ws.bPack, ws.rowIdx);
+                    } else {
+                        GemmPack.packB(transB, b, bo, ldb, pc, kc, jc, nc, ws.bPack, ws.rowIdx);
+                    }
                     for (int ic = i0; ic < i1; ic += MC) {
                         int mc = Math.min(MC, i1 - ic);
                         GemmPack.packA(transA, a, ao, lda, ic, mc, pc, kc, ws.aPack, ws.rowIdx);
-                        macroKernel(mc, nc, kc, ws, betaNow, co + ic * ldc + jc);
+                        macroKernel(mc, nc, kc, ws, betaNow, co + ic * ldc + jc, epi, ic, jc);
                     }
                 }
             }
         }
 
-        private void macroKernel(int mc, int nc, int kc, Workspace ws, float betaNow, int cIdx) {
+        /** One packed MC×KC block of A against a KC×NC panel of B; C[ic, jc] is {@code c[cIdx]}. */
+        private void macroKernel(int mc, int nc, int kc, Workspace ws, float betaNow, int cIdx,
+                                 GemmEpilogueTile epi, int ic, int jc) {
+            float[] vt = epi == null ? null : ws.packedV(epi);
             for (int jr = 0; jr < nc; jr += NR) {
                 int nr = Math.min(NR, nc - jr);
+                if (epi != null) {
+                    epi.packV(jc + jr, nr, vt);
+                }
                 for (int ir = 0; ir < mc; ir += MR) {
                     int mr = Math.min(MR, mc - ir);
                     int cTile = cIdx + ir * ldc + jr;
@@ -207,7 +265,13 @@ public final class CpuGemm {
                         GemmMicroKernel.scaleTile(c, cTile, ldc, mr, nr, betaNow);
                     }
                     GemmMicroKernel.run(kc, ws.aPack, ir * kc, ws.bPack, jr * kc, alpha, c, cTile, ldc, mr, nr, ws.tile);
+                    if (epi != null) { // per tile while it is in L1, never inside the micro-kernel
+                        epi.apply(c, cTile, ldc, ic + ir, jc + jr, mr, nr, vt);
+                    }
                 }
+            }
+            if (epi != null) {
+                epi.activate(c, cIdx, ldc, ic, jc, mc, nc);
             }
         }
 
@@ -224,14 +288,23 @@ public final class CpuGemm {
 
     /** One thread's packing buffers, reused by every call on that thread. */
     private static final class Workspace {
-        final float[] aPack = new float[MC * KC];
+        final float[] aPack = new float[MC * KC + GemmMicroKernel.L]; // slack for GemmPack's spilling stores
         final float[] bPack = new float[KC * NC];
         final float[] tile = new float[MR * NR];
         final int[] rowIdx = new int[GemmMicroKernel.L];
+        private float[] vPack = new float[0];
+
+        /** Scratch for the epilogue's packed V panel, grown to its rank. */
+        float[] packedV(GemmEpilogueTile epilogue) {
+            if (vPack.length < epilogue.packedVSize()) {
+                vPack = new float[epilogue.packedVSize()];
+            }
+            return vPack;
+        }
     }
 
     private static void check(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, int lda,
-                              long strideA, float[] b, int bOff, int ldb, long strideB, float[] c, int cOff,
+                              long strideA, int bLength, int bOff, int ldb, long strideB, float[] c, int cOff,
                               int ldc, long strideC, int batch) {
         if (m < 0 || n < 0 || k < 0 || batch < 0) {
             throw new IllegalArgumentException("gemm: negative size m=" + m + " n=" + n + " k=" + k + " batch=" + batch);
@@ -242,13 +315,21 @@ public final class CpuGemm {
         if (batch > 1 && strideC == 0) {
             throw new IllegalArgumentException("gemm: strideC is 0 with batch " + batch + " (outputs would overlap)");
         }
-        checkOperand("A", a, aOff, lda, strideA, batch, transA ? k : m, transA ? m : k);
-        checkOperand("B", b, bOff, ldb, strideB, batch, transB ? n : k, transB ? k : n);
-        checkOperand("C", c, cOff, ldc, strideC, batch, m, n);
+        checkOperand("A", lengthOf(a), aOff, lda, strideA, batch, transA ? k : m, transA ? m : k);
+        checkOperand("B", bLength, bOff, ldb, strideB, batch, transB ? n : k, transB ? k : n);
+        checkOperand("C", lengthOf(c), cOff, ldc, strideC, batch, m, n);
     }
 
-    /** A stored rows×cols matrix with leading dimension ld must lie inside the array for every batch element. */
-    private static void checkOperand(String name, float[] x, int off, int ld, long stride, int batch, int rows, int cols) {
+    private static int lengthOf(float[] x) {
+        return x == null ? 0 : x.length;
+    }
+
+    /**
+     * A stored rows×cols matrix with leading dimension ld must lie inside the {@code length} elements for every
+     * batch element.
+     */
+    private static void checkOperand(String name, int length, int off, int ld, long stride, int batch, int rows,
+                                     int cols) {
         if (rows == 0 || cols == 0) {
             return;
         }
@@ -258,10 +339,10 @@ public final class CpuGemm {
         }
         long first = off + Math.min(0, (batch - 1) * stride);
         long last = off + Math.max(0, (batch - 1) * stride) + (long) (rows - 1) * ld + cols;
-        if (first < 0 || last > x.length) {
+        if (first < 0 || last > length) {
             throw new IllegalArgumentException("gemm: " + name + " (" + rows + "x" + cols + ", ld " + ld + ", offset "
                     + off + ", stride " + stride + ", batch " + batch + ") needs elements [" + first + ", " + last
-                    + ") of an array of " + x.length);
+                    + ") of an array of " + length);
         }
     }
 

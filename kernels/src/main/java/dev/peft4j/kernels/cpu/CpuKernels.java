@@ -9,6 +9,7 @@ import static dev.peft4j.kernels.cpu.Checks.span;
 
 import dev.peft4j.kernels.Binary;
 import dev.peft4j.kernels.Buffer;
+import dev.peft4j.kernels.GemmEpilogue;
 import dev.peft4j.kernels.Kernels;
 import dev.peft4j.kernels.Unary;
 import java.util.Arrays;
@@ -98,15 +99,27 @@ public final class CpuKernels implements Kernels {
 
     @Override
     public void read(Buffer src, int srcOff, float[] host, int hostOff, int len) {
-        float[] s = span("read", "src", src, srcOff, len);
         range("read", "host", host, hostOff, len);
+        short[] h = Checks.bf16OrNull(src);
+        if (h != null) {
+            bf16Range("read", "src", h, srcOff, len);
+            Bf16.widen(h, srcOff, host, hostOff, len);
+            return;
+        }
+        float[] s = span("read", "src", src, srcOff, len);
         System.arraycopy(s, srcOff, host, hostOff, len);
     }
 
     @Override
     public void copy(Buffer src, int srcOff, Buffer dst, int dstOff, int len) {
-        float[] s = span("copy", "src", src, srcOff, len);
         float[] d = span("copy", "dst", dst, dstOff, len);
+        short[] h = Checks.bf16OrNull(src);
+        if (h != null) {
+            bf16Range("copy", "src", h, srcOff, len);
+            Bf16.widen(h, srcOff, d, dstOff, len);
+            return;
+        }
+        float[] s = span("copy", "src", src, srcOff, len);
         elementwise.copy(s, srcOff, d, dstOff, len);
     }
 
@@ -129,6 +142,20 @@ public final class CpuKernels implements Kernels {
         strided.stridedCopy(shape, s, srcOff, srcStrides, d, dstOff);
     }
 
+    @Override
+    public Buffer toBf16(Buffer src, int off, int len) {
+        float[] s = span("toBf16", "src", src, off, len);
+        return new Bf16Buffer(Bf16.round(s, off, len));
+    }
+
+    /** {@code [off, off + len)} lies inside a bf16 buffer's elements. */
+    private static void bf16Range(String op, String name, short[] bits, int off, long len) {
+        if (len < 0 || off < 0 || off + len > bits.length) {
+            throw new IndexOutOfBoundsException(op + ": bf16 '" + name + "' range [" + off + ", " + (off + len)
+                    + ") lies outside its buffer of " + bits.length + " elements");
+        }
+    }
+
     // ---------------------------------------------------------------- GEMM
 
     @Override
@@ -138,7 +165,8 @@ public final class CpuKernels implements Kernels {
                      float beta, Buffer c, int cOff, int ldc, long strideC, int batch) {
         String op = "gemm";
         float[] av = array(op, "a", a);
-        float[] bv = array(op, "b", b);
+        short[] bh = Checks.bf16OrNull(b); // a bf16 B (a frozen weight) is widened while packing
+        float[] bv = bh == null ? array(op, "b", b) : null;
         float[] cv = array(op, "c", c);
         nonNegative(op, "m", m);
         nonNegative(op, "n", n);
@@ -149,10 +177,46 @@ public final class CpuKernels implements Kernels {
         }
         // Stored shapes: A is m x k (k x m when transposed), B is k x n (n x k), C is m x n.
         checkMatrix(op, "a", av, aOff, lda, strideA, transA ? k : m, transA ? m : k, batch);
-        checkMatrix(op, "b", bv, bOff, ldb, strideB, transB ? n : k, transB ? k : n, batch);
+        checkMatrix(op, "b", bh != null ? bh.length : bv.length, bOff, ldb, strideB, transB ? n : k, transB ? k : n,
+                batch);
         checkMatrix(op, "c", cv, cOff, ldc, strideC, m, n, batch);
+        if (bh != null) {
+            gemm.gemmBatched(transA, transB, m, n, k, alpha, av, aOff, lda, strideA, bh, bOff, ldb, strideB,
+                    beta, cv, cOff, ldc, strideC, batch);
+            return;
+        }
         gemm.gemmBatched(transA, transB, m, n, k, alpha, av, aOff, lda, strideA, bv, bOff, ldb, strideB,
                 beta, cv, cOff, ldc, strideC, batch);
+    }
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                     Buffer a, int aOff, int lda, Buffer b, int bOff, int ldb,
+                     float beta, Buffer c, int cOff, int ldc, GemmEpilogue epilogue) {
+        if (epilogue == null) {
+            throw new IllegalArgumentException("gemm: epilogue is null (use GemmEpilogue.NONE)");
+        }
+        if (epilogue.isNone()) {
+            gemm(transA, transB, m, n, k, alpha, a, aOff, lda, 0, b, bOff, ldb, 0, beta, c, cOff, ldc, 0, 1);
+            return;
+        }
+        String op = "gemm with " + epilogue;
+        float[] av = array(op, "a", a);
+        short[] bh = Checks.bf16OrNull(b);
+        float[] bv = bh == null ? array(op, "b", b) : null;
+        float[] cv = array(op, "c", c);
+        nonNegative(op, "m", m);
+        nonNegative(op, "n", n);
+        nonNegative(op, "k", k);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        checkMatrix(op, "a", av, aOff, lda, 0, transA ? k : m, transA ? m : k, 1);
+        checkMatrix(op, "b", bh != null ? bh.length : bv.length, bOff, ldb, 0, transB ? n : k, transB ? k : n, 1);
+        checkMatrix(op, "c", cv, cOff, ldc, 0, m, n, 1);
+        epilogue.validate(op, m, n);
+        gemm.gemm(transA, transB, m, n, k, alpha, av, aOff, lda, bv, bh, bOff, ldb, beta, cv, cOff, ldc,
+                GemmEpilogueTile.of(op, epilogue));
     }
 
     @Override
@@ -178,6 +242,12 @@ public final class CpuKernels implements Kernels {
     /** Every batch element's stored rows x cols matrix with row stride ld lies inside the buffer. */
     private static void checkMatrix(String op, String name, float[] data, int off, int ld, long stride,
                                     int rows, int cols, int batch) {
+        checkMatrix(op, name, data.length, off, ld, stride, rows, cols, batch);
+    }
+
+    /** {@link #checkMatrix} against a buffer of {@code length} elements (float32 or bf16). */
+    private static void checkMatrix(String op, String name, int length, int off, int ld, long stride,
+                                    int rows, int cols, int batch) {
         if (ld < Math.max(1, cols)) {
             throw new IllegalArgumentException(op + ": ld" + name + " = " + ld + " is smaller than the "
                     + cols + " columns of the stored " + rows + "x" + cols + " matrix '" + name + "'");
@@ -189,10 +259,10 @@ public final class CpuKernels implements Kernels {
             return;
         }
         long last = off + (batch - 1) * stride + (long) (rows - 1) * ld + cols;
-        if (off < 0 || last > data.length) {
+        if (off < 0 || last > length) {
             throw new IndexOutOfBoundsException(op + ": " + batch + " x (" + rows + "x" + cols + ", ld " + ld
                     + ") matrix '" + name + "' at offset " + off + " with batch stride " + stride
-                    + " reaches float " + last + " of a buffer of " + data.length);
+                    + " reaches element " + last + " of a buffer of " + length);
         }
     }
 
@@ -572,10 +642,20 @@ public final class CpuKernels implements Kernels {
     public void embedding(Buffer table, int tableOff, int tableRows, int dim, int[] ids, Buffer out, int outOff) {
         String op = "embedding";
         checkRows(op, tableRows, dim);
-        float[] tv = span(op, "table", table, tableOff, (long) tableRows * dim);
+        short[] th = Checks.bf16OrNull(table); // a bf16 table's rows are widened as they are gathered
+        float[] tv = null;
+        if (th != null) {
+            bf16Range(op, "table", th, tableOff, (long) tableRows * dim);
+        } else {
+            tv = span(op, "table", table, tableOff, (long) tableRows * dim);
+        }
         float[] ov = array(op, "out", out);
         checkIds(op, ids, tableRows);
         range(op, "out", ov, outOff, (long) ids.length * dim);
+        if (th != null) {
+            embeddings.embedding(th, tableOff, dim, ids, ov, outOff);
+            return;
+        }
         embeddings.embedding(tv, tableOff, dim, ids, ov, outOff);
     }
 

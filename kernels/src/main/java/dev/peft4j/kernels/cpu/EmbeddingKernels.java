@@ -22,6 +22,15 @@ final class EmbeddingKernels {
         });
     }
 
+    /** From a bf16 table, each row widened as it is copied; ids were validated against the table. */
+    void embedding(short[] table, int tableOff, int dim, int[] ids, float[] out, int outOff) {
+        parallel.forRange(ids.length, dim, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                Bf16.widen(table, tableOff + ids[i] * dim, out, outOff + i * dim, dim);
+            }
+        });
+    }
+
     /** Ids were validated against the table. */
     void embeddingBackward(float[] dOut, int dOutOff, int[] ids, int dim, float[] dTable, int dTableOff) {
         parallel.forRange(dim, ids.length, (c0, c1) -> {

@@ -54,6 +54,58 @@ final class GemmPack {
     }
 
     /**
+     * {@link #packB} for a bf16 B: the same packed float32 panels, each element widened on the way (exact), so
+     * the micro-kernel and its float32 accumulation are unchanged. Non-transposed rows widen a vector at a time
+     * straight into the panels; a transposed panel's NR source rows are widened into a scratch block first and
+     * then transposed like float32 data.
+     */
+    static void packB(boolean transB, short[] b, int bOff, int ldb, int p0, int kc, int j0, int nc, float[] dst,
+                      int[] rowIdx) {
+        if (!transB) {
+            widenPanels(b, bOff + p0 * ldb + j0, ldb, kc, nc, dst);
+            return;
+        }
+        float[] rows = WIDENED_ROWS.get();
+        for (int jr = 0; jr < nc; jr += NR) {
+            int cols = Math.min(NR, nc - jr);
+            int s = bOff + (j0 + jr) * ldb + p0;
+            for (int jj = 0; jj < cols; jj++) {
+                Bf16.widen(b, s + jj * ldb, rows, jj * kc, kc);
+            }
+            transposeRows(rows, 0, kc, kc, cols, dst, jr * kc, NR, rowIdx);
+        }
+    }
+
+    /** One thread's NR source rows of a transposed bf16 panel, widened (NR x KC floats, 32 KiB at NR = 32). */
+    private static final ThreadLocal<float[]> WIDENED_ROWS = ThreadLocal.withInitial(() -> new float[NR * CpuGemm.KC]);
+
+    /** {@link #copyPanels} from bf16: full panels widen a vector at a time, the last partial panel per element. */
+    private static void widenPanels(short[] src, int s, int ld, int kc, int nc, float[] dst) {
+        int full = nc / NR * NR;
+        for (int p = 0; p < kc; p++) {
+            int row = s + p * ld;
+            int to = p * NR;
+            for (int jr = 0; jr < full; jr += NR) {
+                Bf16.widenVector(src, row + jr).intoArray(dst, jr * kc + to);
+                Bf16.widenVector(src, row + jr + L).intoArray(dst, jr * kc + to + L);
+            }
+        }
+        if (full < nc) {
+            int cols = nc - full;
+            for (int p = 0; p < kc; p++) {
+                int row = s + p * ld + full;
+                int to = full * kc + p * NR;
+                for (int jj = 0; jj < cols; jj++) {
+                    dst[to + jj] = Bf16.widen(src[row + jj]);
+                }
+                for (int jj = cols; jj < NR; jj++) {
+                    dst[to + jj] = 0f;
+                }
+            }
+        }
+    }
+
+    /**
      * Packs kc rows of nc contiguous columns into NR-wide panels, row by row so the source is read
      * sequentially (the writes go to nc/NR streams inside the L2-resident pack buffer).
      */
@@ -96,31 +148,37 @@ final class GemmPack {
      * {@code dst[base + p·width + jj] = src[s + jj·ld + p]} for p &lt; kc, jj &lt; rows, zeros for
      * rows ≤ jj &lt; width: a panel whose source rows become packed columns, one gather per vector.
      * {@code rowIdx} is scratch of at least L ints.
+     *
+     * <p>Only unmasked gathers and stores: the JDK compiles masked gathers and masked stores with a partial
+     * mask to a per-lane Java loop, which made packing A (MR = 12 rows, narrower than a 16-lane vector) cost
+     * as much as a tenth of a GEMM. Missing rows re-read row j and are blended to zero; a store wider than the
+     * panel (width 12) spills up to L - 1 floats past row p, which row p + 1, the next panel, or the slack at
+     * the end of the pack buffer ({@link CpuGemm} allocates L extra) takes.
      */
     private static void transposeRows(float[] src, int s, int ld, int kc, int rows, float[] dst, int base, int width,
                                       int[] rowIdx) {
         for (int j = 0; j < width; j += L) {
-            VectorMask<Float> store = S.indexInRange(j, width);
             if (j >= rows) {
                 FloatVector zero = FloatVector.zero(S);
                 for (int p = 0; p < kc; p++) {
-                    zero.intoArray(dst, base + p * width + j, store);
+                    zero.intoArray(dst, base + p * width + j);
                 }
                 continue;
             }
-            // The JDK range-checks every gather lane, masked or not: missing rows re-read row j, then are masked.
             for (int l = 0; l < L; l++) {
                 rowIdx[l] = j + l < rows ? l * ld : 0;
             }
             int from = s + j * ld;
-            VectorMask<Float> m = S.indexInRange(j, rows);
-            if (m.allTrue() && j + L <= width) {
+            if (j + L <= rows) {
                 for (int p = 0; p < kc; p++) {
                     FloatVector.fromArray(S, src, from + p, rowIdx, 0).intoArray(dst, base + p * width + j);
                 }
             } else {
+                VectorMask<Float> present = S.indexInRange(j, rows);
+                FloatVector zero = FloatVector.zero(S);
                 for (int p = 0; p < kc; p++) {
-                    FloatVector.fromArray(S, src, from + p, rowIdx, 0, m).intoArray(dst, base + p * width + j, store);
+                    zero.blend(FloatVector.fromArray(S, src, from + p, rowIdx, 0), present)
+                            .intoArray(dst, base + p * width + j);
                 }
             }
         }

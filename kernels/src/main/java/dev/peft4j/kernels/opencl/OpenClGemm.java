@@ -1,5 +1,7 @@
 package dev.peft4j.kernels.opencl;
 
+import dev.peft4j.kernels.GemmEpilogue;
+
 /**
  * Chooses and launches the GEMM kernels. Large products run the tiled kernel on the largest
  * tile-multiple block of C and the direct kernel on the right and bottom edge strips, so odd sizes
@@ -50,6 +52,92 @@ final class OpenClGemm {
         if (m0 < m) {
             direct(ta, tb, m0, 0, m - m0, n0, k, alpha, a, aOff, lda, strideA, b, bOff, ldb, strideB,
                     beta, c, cOff, ldc, strideC, batch);
+        }
+    }
+
+    /**
+     * One matrix with a fused epilogue: the {@code gemm_*_epi_*} kernels finish each element of C in their
+     * store phase (same tiled/direct split as {@link #gemm}); {@code e} is already validated.
+     */
+    void gemm(boolean ta, boolean tb, int m, int n, int k, float alpha, OpenClBuffer a, int aOff, int lda,
+              OpenClBuffer b, int bOff, int ldb, float beta, OpenClBuffer c, int cOff, int ldc, Epilogue e) {
+        validate(ta, tb, m, n, k, a, aOff, lda, 0, b, bOff, ldb, 0, c, cOff, ldc, 0, 1);
+        if (m == 0 || n == 0) return;
+        boolean tiled = m >= t.mwg() && n >= t.nwg() && (long) m * n * k >= TILED_MIN_MACS;
+        int m0 = tiled ? m - m % t.mwg() : 0;
+        int n0 = tiled ? n - n % t.nwg() : 0;
+        if (tiled) {
+            e.append(backend.launch("gemm_tiled_epi_" + variant(ta, tb))
+                            .i(k).f(alpha).f(beta).mem(a).i(aOff).i(lda).mem(b).i(bOff).i(ldb).mem(c).i(cOff).i(ldc), 0, 0)
+                    .run(new long[]{(long) n0 / t.nwg() * t.ndimc(), (long) m0 / t.mwg() * t.mdimc()},
+                            new long[]{t.ndimc(), t.mdimc()});
+        }
+        // Edge strips (or the whole matrix when it is too small to tile): right, then bottom.
+        if (n0 < n) {
+            directEpilogue(ta, tb, 0, n0, m, n - n0, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, e);
+        }
+        if (m0 < m && n0 > 0) {
+            directEpilogue(ta, tb, m0, 0, m - m0, n0, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, e);
+        }
+    }
+
+    private void directEpilogue(boolean ta, boolean tb, int row0, int col0, int rows, int cols, int k, float alpha,
+                                OpenClBuffer a, int aOff, int lda, OpenClBuffer b, int bOff, int ldb,
+                                float beta, OpenClBuffer c, int cOff, int ldc, Epilogue e) {
+        int wgd = t.wgd();
+        e.append(backend.launch("gemm_direct_epi_" + variant(ta, tb))
+                        .i(rows).i(cols).i(k).f(alpha).f(beta)
+                        .mem(a).i(aOff + (ta ? row0 : row0 * lda)).i(lda)
+                        .mem(b).i(bOff + (tb ? col0 * ldb : col0)).i(ldb)
+                        .mem(c).i(cOff + row0 * ldc + col0).i(ldc), row0, col0)
+                .run(new long[]{(long) ceilDiv(cols, wgd) * t.ndimcd(), (long) ceilDiv(rows, wgd) * t.mdimcd()},
+                        new long[]{t.ndimcd(), t.mdimcd()});
+    }
+
+    /**
+     * A {@link GemmEpilogue} as kernel arguments: the part bits of gemm.cl's EPI_* and each buffer with its
+     * offset; an absent part binds {@code dummy} (never read; OpenCL has no null buffer argument).
+     */
+    record Epilogue(int parts, float lowRankScale, int rank, OpenClBuffer u, int uOff, int ldu,
+                    OpenClBuffer v, int vOff, int ldv, OpenClBuffer bias, int biasOff,
+                    OpenClBuffer colScale, int colScaleOff, OpenClBuffer colShift, int colShiftOff,
+                    int activation, OpenClBuffer out, int outOff, int ldOut) {
+
+        static final int LOW_RANK = 1;
+        static final int BIAS = 2;
+        static final int SCALE = 4;
+        static final int SHIFT = 8;
+        static final int ACTIVATION = 16;
+
+        static Epilogue of(OpenClKernels owner, String op, GemmEpilogue e, OpenClBuffer dummy) {
+            int parts = (e.hasLowRank() ? LOW_RANK : 0) | (e.hasBias() ? BIAS : 0) | (e.hasColScale() ? SCALE : 0)
+                    | (e.hasColShift() ? SHIFT : 0) | (e.hasActivation() ? ACTIVATION : 0);
+            boolean lr = e.hasLowRank();
+            return new Epilogue(parts, e.lowRankScale(), e.rank(),
+                    lr ? Args.buf(owner, op, "epilogue lowRank U", e.lowRankU()) : dummy, lr ? e.lowRankUOffset() : 0,
+                    lr ? e.ldu() : 0,
+                    lr ? Args.buf(owner, op, "epilogue lowRank V", e.lowRankV()) : dummy, lr ? e.lowRankVOffset() : 0,
+                    lr ? e.ldv() : 0,
+                    e.hasBias() ? Args.buf(owner, op, "epilogue bias", e.bias()) : dummy, e.hasBias() ? e.biasOffset() : 0,
+                    e.hasColScale() ? Args.buf(owner, op, "epilogue colScale", e.colScale()) : dummy,
+                    e.hasColScale() ? e.colScaleOffset() : 0,
+                    e.hasColShift() ? Args.buf(owner, op, "epilogue colShift", e.colShift()) : dummy,
+                    e.hasColShift() ? e.colShiftOffset() : 0,
+                    e.hasActivation() ? e.activation().ordinal() : 0,
+                    e.hasActivation() ? Args.buf(owner, op, "epilogue activation out", e.activationOut()) : dummy,
+                    e.hasActivation() ? e.activationOutOffset() : 0, e.hasActivation() ? e.ldOut() : 0);
+        }
+
+        /** Appends the EPI_KERNEL_PARAMS arguments for the block of C starting at (row0, col0). */
+        Launch append(Launch l, int row0, int col0) {
+            boolean lr = (parts & LOW_RANK) != 0;
+            return l.i(parts).f(lowRankScale).i(rank)
+                    .mem(u).i(lr ? uOff + row0 * ldu : 0).i(ldu)
+                    .mem(v).i(lr ? vOff + col0 * ldv : 0).i(ldv)
+                    .mem(bias).i((parts & BIAS) != 0 ? biasOff + col0 : 0)
+                    .mem(colScale).i((parts & SCALE) != 0 ? colScaleOff + col0 : 0)
+                    .mem(colShift).i((parts & SHIFT) != 0 ? colShiftOff + col0 : 0)
+                    .i(activation).mem(out).i((parts & ACTIVATION) != 0 ? outOff + row0 * ldOut + col0 : 0).i(ldOut);
         }
     }
 

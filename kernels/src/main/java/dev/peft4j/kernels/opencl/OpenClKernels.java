@@ -11,6 +11,7 @@ import static org.jocl.CL.*;
 import dev.peft4j.kernels.Binary;
 import dev.peft4j.kernels.Buffer;
 import dev.peft4j.kernels.DropoutHash;
+import dev.peft4j.kernels.GemmEpilogue;
 import dev.peft4j.kernels.Kernels;
 import dev.peft4j.kernels.Unary;
 import dev.peft4j.kernels.cpu.FlashAttentionShape;
@@ -36,7 +37,7 @@ import org.jocl.cl_command_queue;
 public final class OpenClKernels implements Kernels {
 
     private static final String[] SOURCES = {
-        "common.cl", "gemm.cl", "elementwise.cl", "reduce.cl", "softmax.cl", "norm.cl", "embedding.cl", "optim.cl", "sampled.cl",
+        "common.cl", "elementwise.cl", "gemm.cl", "reduce.cl", "softmax.cl", "norm.cl", "embedding.cl", "optim.cl", "sampled.cl",
         "attention.cl"};
 
     /** Work-group cap of the row kernels (power of two); smaller devices get less. */
@@ -319,6 +320,25 @@ public final class OpenClKernels implements Kernels {
                      float beta, Buffer c, int cOff, int ldc, long strideC, int batch) {
         gemm.gemm(transA, transB, m, n, k, alpha, buf(this, "gemm", "A", a), aOff, lda, strideA,
                 buf(this, "gemm", "B", b), bOff, ldb, strideB, beta, buf(this, "gemm", "C", c), cOff, ldc, strideC, batch);
+    }
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                     Buffer a, int aOff, int lda, Buffer b, int bOff, int ldb,
+                     float beta, Buffer c, int cOff, int ldc, GemmEpilogue epilogue) {
+        if (epilogue == null) {
+            throw new IllegalArgumentException("gemm: epilogue is null (use GemmEpilogue.NONE)");
+        }
+        if (epilogue.isNone()) {
+            gemm(transA, transB, m, n, k, alpha, a, aOff, lda, 0, b, bOff, ldb, 0, beta, c, cOff, ldc, 0, 1);
+            return;
+        }
+        String op = "gemm with " + epilogue;
+        OpenClBuffer cb = buf(this, op, "C", c);
+        OpenClGemm.Epilogue e = OpenClGemm.Epilogue.of(this, op, epilogue, cb);
+        epilogue.validate(op, m, n);
+        gemm.gemm(transA, transB, m, n, k, alpha, buf(this, op, "A", a), aOff, lda, buf(this, op, "B", b), bOff, ldb,
+                beta, cb, cOff, ldc, e);
     }
 
     @Override

@@ -1,4 +1,6 @@
-// Row-major SGEMM C = alpha * op(A) * op(B) + beta * C in two paths, parameterised like CLBlast.
+// Row-major SGEMM C = alpha * op(A) * op(B) + beta * C in two paths, parameterised like CLBlast, each
+// also in a variant with a fused epilogue (bias, low-rank update, column scale/shift, activation).
+// Needs unary_f from elementwise.cl, which the host places before this file.
 // Tunables (host passes them as -D):
 //   MWG, NWG     work-group tile of C (rows x cols);  KWG  K depth staged per iteration
 //   MDIMC, NDIMC threads per work-group along M and N; each thread owns MWI x NWI outputs
@@ -49,6 +51,43 @@ typedef float8 floatN;
 #error "VWM must be 1, 2, 4 or 8"
 #endif
 
+// Fused epilogue (GemmEpilogue): after alpha/beta, per element of C at row i, column j of the block
+//   t += lrScale * sum_r U[i,r] V[j,r];  t += bias[j];  t *= colScale[j];  t += colShift[j];
+//   C[i,j] = t;  out[i,j] = unary_f(act, t)
+// `epi` is a bit set of EPI_* parts; U, V, bias, colScale, colShift and out point at the block's
+// origin. The plain kernels pass EPI_NONE, so after inlining their store phase is unchanged.
+#define EPI_LOWRANK 1
+#define EPI_BIAS 2
+#define EPI_SCALE 4
+#define EPI_SHIFT 8
+#define EPI_ACT 16
+#define EPI_PARAMS const int epi, const float lrScale, const int rank, \
+    __global const float* U, const int ldu, __global const float* V, const int ldv, \
+    __global const float* bias, __global const float* colScale, __global const float* colShift, \
+    const int act, __global float* out, const int ldOut
+#define EPI_ARGS epi, lrScale, rank, U, ldu, V, ldv, bias, colScale, colShift, act, out, ldOut
+#define EPI_NONE 0, 0.0f, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+// Kernel arguments of the fused variants: each buffer with its offset (in floats).
+#define EPI_KERNEL_PARAMS const int epi, const float lrScale, const int rank, \
+    __global const float* U, const int uOff, const int ldu, __global const float* V, const int vOff, const int ldv, \
+    __global const float* bias, const int biasOff, __global const float* colScale, const int scaleOff, \
+    __global const float* colShift, const int shiftOff, const int act, __global float* out, const int outOff, \
+    const int ldOut
+
+// The epilogue of one element: returns the value C keeps and writes the activation.
+inline float epilogue_at(float t, const int i, const int j, EPI_PARAMS) {
+    if (epi & EPI_LOWRANK) { // FMAs from zero in r order, then fma(sum, scale, t), as the CPU does
+        float s = 0.0f;
+        for (int r = 0; r < rank; r++) s = fma(U[i * ldu + r], V[j * ldv + r], s);
+        t = fma(s, lrScale, t);
+    }
+    if (epi & EPI_BIAS) t = t + bias[j];
+    if (epi & EPI_SCALE) t = t * colScale[j];
+    if (epi & EPI_SHIFT) t = t + colShift[j];
+    if (epi & EPI_ACT) out[i * ldOut + j] = unary_f(act, t);
+    return t;
+}
+
 // One B row segment of VWN columns for op(B)[p][j..j+VWN), straight from global memory.
 inline floatN load_b(const bool tb, __global const float* B, const int ldb, const int p, const int j) {
     return tb ? GATHERN(B + j * ldb + p, ldb) : LOADN(B + p * ldb + j);
@@ -64,7 +103,7 @@ inline void gemm_tiled(const bool ta, const bool tb, const int K, const float al
                        __global const float* restrict A, const int lda,
                        __global const float* restrict B, const int ldb,
                        __global float* C, const int ldc,
-                       __local float* alm, __local float* blm) {
+                       __local float* alm, __local float* blm, EPI_PARAMS) {
     const int tn = get_local_id(0);
     const int tm = get_local_id(1);
     const int tid = tm * NDIMC + tn;
@@ -134,9 +173,16 @@ inline void gemm_tiled(const bool ta, const bool tb, const int K, const float al
     }
     for (int mi = 0; mi < MWI; mi++) {
         for (int nv = 0; nv < NVI; nv++) {
-            __global float* c = C + (tm + mi * MDIMC) * ldc + (tn + nv * NDIMC) * VWN;
+            const int i = tm + mi * MDIMC, j = (tn + nv * NDIMC) * VWN;
+            __global float* c = C + i * ldc + j;
             floatN r = (floatN)(alpha) * acc[mi][nv];
             if (beta != 0.0f) r = fma((floatN)(beta), LOADN(c), r); // beta == 0 must ignore NaNs in C
+            if (epi) {
+                float lanes[VWN];
+                STOREN(r, lanes);
+                for (int l = 0; l < VWN; l++) lanes[l] = epilogue_at(lanes[l], i, j + l, EPI_ARGS);
+                r = LOADN(lanes);
+            }
             STOREN(r, c);
         }
     }
@@ -156,13 +202,35 @@ void NAME(const int K, const float alpha, const float beta, \
     gemm_tiled(TA, TB, K, alpha, beta, \
                A + aOff + batch * strideA + ((TA) ? i0 : i0 * lda), lda, \
                B + bOff + batch * strideB + ((TB) ? j0 * ldb : j0), ldb, \
-               C + cOff + batch * strideC + i0 * ldc + j0, ldc, alm, blm); \
+               C + cOff + batch * strideC + i0 * ldc + j0, ldc, alm, blm, EPI_NONE); \
 }
 
 GEMM_TILED_KERNEL(gemm_tiled_nn, false, false)
 GEMM_TILED_KERNEL(gemm_tiled_nt, false, true)
 GEMM_TILED_KERNEL(gemm_tiled_tn, true, false)
 GEMM_TILED_KERNEL(gemm_tiled_tt, true, true)
+
+// One matrix (no batch) with the fused epilogue; its pointers move to the work-group's tile like C.
+#define GEMM_TILED_EPI_KERNEL(NAME, TA, TB) \
+__kernel __attribute__((reqd_work_group_size(NDIMC, MDIMC, 1))) \
+void NAME(const int K, const float alpha, const float beta, \
+          __global const float* restrict A, const int aOff, const int lda, \
+          __global const float* restrict B, const int bOff, const int ldb, \
+          __global float* C, const int cOff, const int ldc, EPI_KERNEL_PARAMS) { \
+    __local float alm[SA ? KWG * MWG : 1]; \
+    __local float blm[SB ? KWG * NWG : 1]; \
+    const int i0 = get_group_id(1) * MWG; \
+    const int j0 = get_group_id(0) * NWG; \
+    gemm_tiled(TA, TB, K, alpha, beta, A + aOff + ((TA) ? i0 : i0 * lda), lda, \
+               B + bOff + ((TB) ? j0 * ldb : j0), ldb, C + cOff + i0 * ldc + j0, ldc, alm, blm, \
+               epi, lrScale, rank, U + uOff + i0 * ldu, ldu, V + vOff + j0 * ldv, ldv, bias + biasOff + j0, \
+               colScale + scaleOff + j0, colShift + shiftOff + j0, act, out + outOff + i0 * ldOut + j0, ldOut); \
+}
+
+GEMM_TILED_EPI_KERNEL(gemm_tiled_epi_nn, false, false)
+GEMM_TILED_EPI_KERNEL(gemm_tiled_epi_nt, false, true)
+GEMM_TILED_EPI_KERNEL(gemm_tiled_epi_tn, true, false)
+GEMM_TILED_EPI_KERNEL(gemm_tiled_epi_tt, true, true)
 
 // Direct path: any M, N, K. WGD x WGD tile of C per work-group, K staged WGD at a time with
 // zero-filled out-of-range loads; stores are bounds-checked. Local rows padded by one against bank conflicts.
@@ -175,7 +243,7 @@ inline void gemm_direct(const bool ta, const bool tb, const int M, const int N, 
                         __global const float* restrict A, const int lda,
                         __global const float* restrict B, const int ldb,
                         __global float* C, const int ldc,
-                        __local float* alm, __local float* blm) {
+                        __local float* alm, __local float* blm, EPI_PARAMS) {
     const int tn = get_local_id(0);
     const int tm = get_local_id(1);
     const int tid = tm * NDIMCD + tn;
@@ -212,7 +280,8 @@ inline void gemm_direct(const bool ta, const bool tb, const int M, const int N, 
             const int j = j0 + tn + ni * NDIMCD;
             if (i < M && j < N) {
                 __global float* c = C + i * ldc + j;
-                *c = beta != 0.0f ? fma(beta, *c, alpha * acc[mi][ni]) : alpha * acc[mi][ni];
+                const float r = beta != 0.0f ? fma(beta, *c, alpha * acc[mi][ni]) : alpha * acc[mi][ni];
+                *c = epi ? epilogue_at(r, i, j, EPI_ARGS) : r;
             }
         }
     }
@@ -228,10 +297,29 @@ void NAME(const int M, const int N, const int K, const float alpha, const float 
     __local float blm[WGD * WGDP]; \
     const long batch = get_global_id(2); \
     gemm_direct(TA, TB, M, N, K, alpha, beta, A + aOff + batch * strideA, lda, \
-                B + bOff + batch * strideB, ldb, C + cOff + batch * strideC, ldc, alm, blm); \
+                B + bOff + batch * strideB, ldb, C + cOff + batch * strideC, ldc, alm, blm, EPI_NONE); \
 }
 
 GEMM_DIRECT_KERNEL(gemm_direct_nn, false, false)
 GEMM_DIRECT_KERNEL(gemm_direct_nt, false, true)
 GEMM_DIRECT_KERNEL(gemm_direct_tn, true, false)
 GEMM_DIRECT_KERNEL(gemm_direct_tt, true, true)
+
+// One matrix (no batch) of any size with the fused epilogue.
+#define GEMM_DIRECT_EPI_KERNEL(NAME, TA, TB) \
+__kernel __attribute__((reqd_work_group_size(NDIMCD, MDIMCD, 1))) \
+void NAME(const int M, const int N, const int K, const float alpha, const float beta, \
+          __global const float* restrict A, const int aOff, const int lda, \
+          __global const float* restrict B, const int bOff, const int ldb, \
+          __global float* C, const int cOff, const int ldc, EPI_KERNEL_PARAMS) { \
+    __local float alm[WGD * WGDP]; \
+    __local float blm[WGD * WGDP]; \
+    gemm_direct(TA, TB, M, N, K, alpha, beta, A + aOff, lda, B + bOff, ldb, C + cOff, ldc, alm, blm, \
+                epi, lrScale, rank, U + uOff, ldu, V + vOff, ldv, bias + biasOff, colScale + scaleOff, \
+                colShift + shiftOff, act, out + outOff, ldOut); \
+}
+
+GEMM_DIRECT_EPI_KERNEL(gemm_direct_epi_nn, false, false)
+GEMM_DIRECT_EPI_KERNEL(gemm_direct_epi_nt, false, true)
+GEMM_DIRECT_EPI_KERNEL(gemm_direct_epi_tn, true, false)
+GEMM_DIRECT_EPI_KERNEL(gemm_direct_epi_tt, true, true)

@@ -3,6 +3,7 @@ package dev.peft4j.models.gpt2;
 import dev.peft4j.engine.Functional;
 import dev.peft4j.engine.Tensor;
 import dev.peft4j.engine.nn.Module;
+import dev.peft4j.kernels.Unary;
 
 import java.util.Arrays;
 
@@ -31,13 +32,29 @@ public final class Conv1D extends Module implements dev.peft4j.engine.nn.LinearL
     /** {@code x}: [..., in] -> [..., out]. */
     @Override
     public Tensor forward(Tensor x) {
+        requireInput(x);
+        // One fused linear op (bias written into the output, then the GEMM accumulates over it) reading the
+        // [in, out] weight as a transposed view: no pre-bias product is made, so the tape holds none.
+        return Functional.linear(x, weight().t(), bias());
+    }
+
+    /** {@code f(x · W + b)}: the activation applied as the GEMM stores each output, not in a pass of its own. */
+    public Tensor forward(Tensor x, Unary activation) {
+        requireInput(x);
+        return Functional.linear(x, weight().t(), bias(), activation);
+    }
+
+    private void requireInput(Tensor x) {
         if (x.rank() == 0 || x.dim(-1) != inFeatures) {
             throw new IllegalArgumentException("Conv1D(" + inFeatures + " -> " + outFeatures + "): input "
                     + Arrays.toString(x.shape()) + " must end in " + inFeatures);
         }
-        // One fused linear op (bias written into the output, then the GEMM accumulates over it) reading the
-        // [in, out] weight as a transposed view: no pre-bias product is made, so the tape holds none.
-        return Functional.linear(x, weight().t(), bias());
+    }
+
+    /** Conv1D is final and its forward is x · W + b. */
+    @Override
+    public boolean plainAffine() {
+        return true;
     }
 
     /** [in, out]. */

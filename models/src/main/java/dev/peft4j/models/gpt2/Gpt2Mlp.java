@@ -3,6 +3,7 @@ package dev.peft4j.models.gpt2;
 import dev.peft4j.engine.Tensor;
 import dev.peft4j.engine.nn.Dropout;
 import dev.peft4j.engine.nn.Module;
+import dev.peft4j.kernels.Unary;
 
 /** GPT-2's MLP: {@code c_fc} (C -> inner), tanh GELU, {@code c_proj} (inner -> C), dropout. */
 final class Gpt2Mlp extends Module {
@@ -15,7 +16,9 @@ final class Gpt2Mlp extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        Tensor h = child("c_fc", Module.class).forward(x).gelu();
+        Module fc = child("c_fc", Module.class);
+        // A plain c_fc fuses the GELU into its GEMM; an adapter-wrapped one runs its own forward first.
+        Tensor h = fc instanceof Conv1D conv ? conv.forward(x, Unary.GELU_TANH) : fc.forward(x).gelu();
         h = child("c_proj", Module.class).forward(h);
         return child("dropout", Dropout.class).forward(h);
     }

@@ -165,6 +165,11 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue each run from its newest checkpoint under --out.")
     boolean resume;
 
+    @Option(names = "--base-dtype", defaultValue = "f32",
+            description = "Storage of the frozen base weights: f32, or bf16 (half their memory; adapters, gradients and"
+                    + " arithmetic stay f32; CPU only; not for full or cola) (default: ${DEFAULT-VALUE}).")
+    String baseDtype;
+
     @Option(names = "--out", required = true, description = "Output directory: the adapter (or runs/), report.html, metrics.json.")
     Path out;
 
@@ -176,6 +181,14 @@ final class FinetuneCommand implements Callable<Integer> {
             if (!m.equals(TrainableModel.FULL)) {
                 AdapterMethod.parse(m); // an unknown name fails here, listing the methods
             }
+        }
+        boolean bf16Base = switch (baseDtype) {
+            case "f32" -> false;
+            case "bf16" -> true;
+            default -> throw new IllegalArgumentException("--base-dtype '" + baseDtype + "': expected f32 or bf16");
+        };
+        if (bf16Base) {
+            methods.forEach(FewShotRun::checkBf16Base);
         }
         if (devK != null && k == null) {
             throw new IllegalArgumentException("--dev-k samples a dev split alongside --k; give --k too");
@@ -194,7 +207,8 @@ final class FinetuneCommand implements Callable<Integer> {
         TrainerSettings trainer = new TrainerSettings(new OptimizerSettings(optimizer, lr, weightDecay, gradClip,
                 lrSchedule, warmupSteps, steps), batchSize, evalEvery, patience, checkpointEvery, 0, !noShuffle);
         MethodOptions options = new MethodOptions(r, alpha, dropout,
-                targetModules == null ? null : TargetModules.parse(targetModules), sparseSelect, density, colaEvery, adapter);
+                targetModules == null ? null : TargetModules.parse(targetModules), sparseSelect, density, colaEvery, adapter,
+                bf16Base);
         List<Long> runSeeds = seeds != null ? seeds : List.of(seed);
         boolean single = methods.size() == 1 && runSeeds.size() == 1;
         ModelTokenizer tokenizer = new ModelTokenizer(model);
@@ -240,6 +254,7 @@ final class FinetuneCommand implements Callable<Integer> {
         s.put("optimizer", optimizer);
         s.put("lr", (double) lr);
         s.put("lr_schedule", lrSchedule);
+        s.put("base_dtype", baseDtype);
         s.put("seeds", runSeeds.toString());
         s.put("skipped_rows", (long) skipped);
         return s;

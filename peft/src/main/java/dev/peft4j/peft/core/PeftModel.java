@@ -293,9 +293,25 @@ public final class PeftModel {
     public void merge() {
         requireUsable();
         requireActive("merge");
+        requireWritableBase("merge");
         for (AdapterLayer layer : layers().values()) {
             if (layer.adapters().contains(active) && layer.mergedAdapters().isEmpty()) {
                 layer.merge(active);
+            }
+        }
+    }
+
+    /** A bf16 base (see {@code FrozenBf16}) is read-only: folding an adapter in would need float32 weights. */
+    private void requireWritableBase(String op) {
+        for (Map.Entry<String, AdapterLayer> e : layers().entrySet()) {
+            if (e.getValue().adapters().contains(active)) {
+                for (Map.Entry<String, Tensor> p : e.getValue().baseLayer().namedParameters().entrySet()) {
+                    if (p.getValue().isBf16()) {
+                        throw new IllegalStateException(op + ": the base weight " + e.getKey() + "." + p.getKey()
+                                + " is stored in bf16 (--base-dtype bf16), which is read-only; load the base model in"
+                                + " f32 to merge the adapter into it");
+                    }
+                }
             }
         }
     }

@@ -2,6 +2,7 @@ package dev.peft4j.peft.fewshot;
 
 import dev.peft4j.engine.Rng;
 import dev.peft4j.engine.Tensor;
+import dev.peft4j.engine.nn.FrozenBf16;
 import dev.peft4j.engine.nn.Module;
 import dev.peft4j.kernels.Kernels;
 import dev.peft4j.models.gpt2.Gpt2Model;
@@ -71,8 +72,15 @@ public final class FewShotRun {
         }
         module.eval(); // no dropout unless asked for: a run is then a pure function of its seed, which resume relies on
         Objective trained = objective;
+        if (o.bf16Base()) {
+            checkBf16Base(spec.method());
+        }
         TrainableModel model = TrainableModel.prepare(module, spec.method(), o, head, taskType,
                 in.modelDir().toString(), () -> selectionData(module, trained, spec.trainer().batchSize()), k, rng.fork());
+        if (o.bf16Base()) {
+            // After injection and freezing, so PiSSA/DoRA/sparse initialisation read the float32 base.
+            FrozenBf16.cast(module);
+        }
         if (o.dropout() > 0) {
             objective = new TrainMode(objective, module);
         }
@@ -99,6 +107,15 @@ public final class FewShotRun {
     }
 
     /** One pass over the training examples in order, a batch at a time, for a data-dependent sparse selection. */
+    /** Methods that write into the base weights cannot run on a read-only bf16 base. */
+    public static void checkBf16Base(String method) {
+        if (method.equals(TrainableModel.FULL) || method.equals("cola")) {
+            throw new IllegalArgumentException("--base-dtype bf16 keeps the frozen base weights read-only in bf16, but"
+                    + " method " + method + (method.equals("cola") ? " folds each link into the base weights"
+                    : " trains every weight") + ": use --base-dtype f32");
+        }
+    }
+
     private static SelectionData selectionData(Module model, Objective objective, int batchSize) {
         List<int[]> batches = new ArrayList<>();
         int[] all = new int[objective.trainSize()];

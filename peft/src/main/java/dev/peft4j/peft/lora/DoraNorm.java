@@ -44,6 +44,10 @@ final class DoraNorm {
             if (base.fanInFanOut()) {
                 p = ad.matmul(base.weight()).toArray(); // A [r, in] · W [in, out] = (W·Aᵀ)ᵀ, [r, out]
                 pIsOutR = false;
+            } else if (base.weight().isBf16()) {
+                // A bf16 W can only be GEMM's B operand: A [r, in] · Wᵀ [in, out], [r, out].
+                p = ad.matmul(base.weight().t()).toArray();
+                pIsOutR = false;
             } else {
                 p = Functional.linear(base.weight(), ad, null).toArray(); // W [out, in] · Aᵀ -> [out, r]
                 pIsOutR = true;

@@ -202,13 +202,18 @@ public final class LoraLayer extends AbstractAdapterLayer<LoraAdapter> {
 
     @Override
     protected Tensor forwardWith(Tensor x, LoraAdapter a) {
-        Tensor result = baseModule.forward(x);
         Tensor xd = a.dropout.forward(x);
         if (!a.useDora) {
             // s·B(A x) as B(s·A x): the scaling touches the r-wide intermediate, not the out-wide output.
             Tensor h = Functional.linear(xd, a.a, null).mul((float) a.scaling);
-            return result.add(Functional.linear(h, a.b, null));
+            if (base.plainAffine()) {
+                // One GEMM for base and update: B·h is added as the base GEMM stores y, not by a second GEMM
+                // and an add over the out-wide output.
+                return Functional.linearLowRank(x, LinearLayers.weightOutIn(base), base.bias(), h, a.b);
+            }
+            return baseModule.forward(x).add(Functional.linear(h, a.b, null));
         }
+        Tensor result = baseModule.forward(x);
         Tensor lora = Functional.linear(Functional.linear(xd, a.a, null), a.b, null);
         // DoRA (HF DoraLinearLayer.forward): result + (m/‖W+sBA‖ - 1)·(x̃ W ᵀ) + (m/‖W+sBA‖)·s·B A x̃.
         Tensor norm = Tensor.of(x.kernels(), doraNorm(a), base.outFeatures());
