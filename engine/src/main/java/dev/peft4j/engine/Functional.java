@@ -25,7 +25,7 @@ public final class Functional {
      * is kept for the backward, as an unfused linear + f would keep it.
      */
     public static Tensor linear(Tensor x, Tensor weight, Tensor bias, Unary activation) {
-        return LinearOp.linear(x, weight, bias, null, null, activation);
+        return LinearOp.linear(x, weight, bias, new LinearOp.Extras(null, null, null, null, activation));
     }
 
     /**
@@ -33,7 +33,16 @@ public final class Functional {
      * update added as the base GEMM stores each output instead of by a second GEMM and an add over y.
      */
     public static Tensor linearLowRank(Tensor x, Tensor weight, Tensor bias, Tensor u, Tensor v) {
-        return LinearOp.linear(x, weight, bias, u, v, null);
+        return LinearOp.linear(x, weight, bias, new LinearOp.Extras(u, v, null, null, null));
+    }
+
+    /**
+     * {@code (x · Wᵀ + b) · scale + shift} per output column ((IA)³ and SSF on a linear layer), the scale and
+     * shift applied as the GEMM stores each output. Either may be null; the scale must not require grad (its
+     * gradient needs the pre-scale output, which this op never holds: train it with linear + mul).
+     */
+    public static Tensor linearScaled(Tensor x, Tensor weight, Tensor bias, Tensor scale, Tensor shift) {
+        return LinearOp.linear(x, weight, bias, new LinearOp.Extras(null, null, scale, shift, null));
     }
 
     /** LayerNorm over the last axis; gamma and beta ([C]) may be null. */

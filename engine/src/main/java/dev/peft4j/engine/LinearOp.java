@@ -1,32 +1,42 @@
 package dev.peft4j.engine;
 
+import dev.peft4j.kernels.Binary;
 import dev.peft4j.kernels.GemmEpilogue;
 import dev.peft4j.kernels.Kernels;
 import dev.peft4j.kernels.Unary;
 
 /**
- * {@code y = x · Wᵀ + b} for x [..., in], W [out, in], b [out], with two optional parts fused into the GEMM's
- * store ({@link GemmEpilogue}) so neither costs a pass over y: a low-rank update {@code + u · Vᵀ} (u [..., r],
- * V [out, r]: LoRA's {@code B(s·A x)} with V = lora_B) and an activation {@code f(y)}. The bias is added in
- * the same store. Backward: dX = dY·W (if x requires grad), dW += dYᵀ·X (if W does), db += column sums of dY
- * (if b does), du += dY·V and dV += dYᵀ·u; with an activation dY is first taken through f' at the kept
- * pre-activation. A frozen W costs no GEMM and keeps no activation.
+ * {@code y = x · Wᵀ + b} for x [..., in], W [out, in], b [out], with optional parts fused into the GEMM's
+ * store ({@link GemmEpilogue}) so none costs a pass over y: a low-rank update {@code + u · Vᵀ} (u [..., r],
+ * V [out, r]: LoRA's {@code B(s·A x)} with V = lora_B), a per-output scale and shift {@code y·s + t} ((IA)³,
+ * SSF) and an activation {@code f(y)}. The bias is added in the same store. Backward: dY is first taken
+ * through f' at the kept pre-activation and multiplied by s; then dX = dY·W (if x requires grad), dW += dYᵀ·X
+ * (if W does), db += column sums of dY (if b does), du += dY·V and dV += dYᵀ·u, dt += column sums of the
+ * incoming gradient. A trainable s is refused: its gradient needs the pre-scale output, which the fused op
+ * never holds. A frozen W costs no GEMM and keeps no activation.
  */
 final class LinearOp {
 
     private LinearOp() {
     }
 
+    /** The parts fused after the product; any may be null. */
+    record Extras(Tensor u, Tensor v, Tensor scale, Tensor shift, Unary act) {
+        static final Extras NONE = new Extras(null, null, null, null, null);
+    }
+
     static Tensor linear(Tensor x, Tensor weight, Tensor bias) {
-        return linear(x, weight, bias, null, null, null);
+        return linear(x, weight, bias, Extras.NONE);
     }
 
     /**
-     * @param u   null, or the low-rank intermediate [..., r] (same leading shape as x)
-     * @param v   null, or [out, r]
-     * @param act null, or an activation applied after bias and low-rank update
+     * @param e low-rank pair u [..., r] (same leading shape as x) and v [out, r]; scale and shift [out];
+     *          an activation applied last
      */
-    static Tensor linear(Tensor x, Tensor weight, Tensor bias, Tensor u, Tensor v, Unary act) {
+    static Tensor linear(Tensor x, Tensor weight, Tensor bias, Extras e) {
+        Tensor u = e.u();
+        Tensor v = e.v();
+        Unary act = e.act();
         x.requireSameBackend("linear", weight);
         int[] xs = x.shapeRef();
         int[] ws = weight.shapeRef();
@@ -49,6 +59,12 @@ final class LinearOp {
         Tensor xc = x.contiguous();
         int rows = inF == 0 ? 0 : xc.numel() / inF;
         int rank = checkLowRank(x, u, v, outF, rows);
+        Tensor scale = columns("scale", x, e.scale(), outF);
+        Tensor shift = columns("shift", x, e.shift(), outF);
+        if (scale != null && scale.requiresGrad() && Autograd.isGradEnabled()) {
+            throw new IllegalArgumentException("linear: a fused output scale " + Shapes.str(scale.shapeRef())
+                    + " cannot take a gradient (the pre-scale output is never held); use linear(...).mul(scale)");
+        }
         Tensor w = MatrixLayout.of(weight) == null ? weight.contiguous() : weight;
         MatrixLayout lw = MatrixLayout.of(w);
         Tensor bc = bias == null ? null : bias.contiguous();
@@ -64,6 +80,12 @@ final class LinearOp {
         }
         if (uc != null) {
             epilogue.lowRank(1f, rank, uc.buffer(), uc.offset(), rank, vc.buffer(), vc.offset(), rank);
+        }
+        if (scale != null) {
+            epilogue.colScale(scale.buffer(), scale.offset());
+        }
+        if (shift != null) {
+            epilogue.colShift(shift.buffer(), shift.offset());
         }
         if (act != null) {
             epilogue.activation(act, out.buffer(), 0, outF);
@@ -82,6 +104,7 @@ final class LinearOp {
         GradSlot targetB = bc != null && bc.requiresGrad() ? bc.slot() : null;
         GradSlot targetU = uc != null && uc.requiresGrad() ? uc.slot() : null;
         GradSlot targetV = vc != null && vc.requiresGrad() ? vc.slot() : null;
+        GradSlot targetShift = shift != null && shift.requiresGrad() ? shift.slot() : null;
         Tensor savedX = targetW != null ? xc : null;
         Tensor savedW = targetX != null ? w : null;
         Tensor savedU = targetV != null ? uc : null;
@@ -93,6 +116,17 @@ final class LinearOp {
                 gy = gOut.newZeros(outShape);
                 k.unaryBackward(act, preActivation.buffer(), 0, gOut.buffer(), gOut.offset(), gy.buffer(), 0,
                         rows * outF);
+            }
+            if (targetShift != null) {
+                Tensor dt = targetShift.gradSink();
+                k.sumTo(new int[] {rows, outF}, gy.buffer(), gy.offset(), new int[] {1, outF},
+                        dt.buffer(), dt.offset(), true);
+            }
+            if (scale != null) {
+                Tensor scaled = gy.newZeros(outShape);
+                k.broadcastBinary(Binary.MUL, new int[] {rows, outF}, gy.buffer(), gy.offset(), new int[] {outF, 1},
+                        scale.buffer(), scale.offset(), new int[] {0, 1}, scaled.buffer(), 0);
+                gy = scaled;
             }
             if (targetX != null) {
                 Tensor dx = targetX.gradSink();
@@ -123,7 +157,20 @@ final class LinearOp {
                 k.gemm(true, false, outF, rank, rows, 1f, gy.buffer(), gy.offset(), outF,
                         savedU.buffer(), savedU.offset(), rank, 1f, dv.buffer(), dv.offset(), rank);
             }
-        }, xc, w, bc, uc, vc);
+        }, xc, w, bc, uc, vc, shift);
+    }
+
+    /** A contiguous [out] vector for a per-column part, or null. */
+    private static Tensor columns(String part, Tensor x, Tensor t, int outF) {
+        if (t == null) {
+            return null;
+        }
+        x.requireSameBackend("linear", t);
+        if (t.rank() != 1 || t.dim(0) != outF) {
+            throw new IllegalArgumentException("linear: fused output " + part + " " + Shapes.str(t.shapeRef())
+                    + " must be [" + outF + "]");
+        }
+        return t.contiguous();
     }
 
     /** The rank r of a low-rank pair u [..., r] / v [out, r] (0 when both are null); throws on a mismatch. */

@@ -12,8 +12,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
- * Linear with its activation or a low-rank (LoRA) update fused into the GEMM's store: gradients against
- * central differences, and forward and gradients equal to the unfused composition of engine ops.
+ * Linear with its activation, a low-rank (LoRA) update or an output scale and shift fused into the GEMM's
+ * store: gradients against central differences, and forward and gradients equal to the unfused composition of
+ * engine ops.
  */
 class FusedLinearTest {
 
@@ -39,6 +40,23 @@ class FusedLinearTest {
         Function<Tensor[], Tensor> unfused = in -> Functional.linear(in[0], in[1].t(), in[2])
                 .add(Functional.linear(Functional.linear(in[0], in[3], null).mul(2f), in[4], null));
         assertSameAsUnfused(fused, unfused, new int[][] {{2, 30, 300}, {300, 50}, {50}, {8, 300}, {50, 8}});
+    }
+
+    @Test
+    void outputScaleAndShiftMatchMulThenAdd() {
+        // The scale is frozen (an evaluation-time (IA)³ or SSF vector); x, W, b and the shift take gradients.
+        Tensor scale = Tensor.of(CPU, GradCheck.random(30, 6, 1), 6);
+        GradCheck.againstEngine("linear · scale + shift fused", in -> Functional.linearScaled(in[0], in[1], in[2],
+                scale, in[3]), randomParam(11, 1, 2, 3, 5), randomParam(12, 1, 6, 5), randomParam(13, 1, 6),
+                randomParam(14, 1, 6));
+        Tensor wideScale = Tensor.of(CPU, GradCheck.random(31, 70, 1), 70);
+        assertSameAsUnfused(in -> Functional.linearScaled(in[0], in[1].t(), in[2], wideScale, in[3]),
+                in -> Functional.linear(in[0], in[1].t(), in[2]).mul(wideScale).add(in[3]),
+                new int[][] {{3, 33, 40}, {40, 70}, {70}, {70}});
+        var e = assertThrows(IllegalArgumentException.class, () -> Functional.linearScaled(
+                Tensor.zeros(CPU, 2, 3), Tensor.zeros(CPU, 4, 3), null, Tensor.zeros(CPU, 4).requiresGrad(true), null));
+        assertEquals("linear: a fused output scale [4] cannot take a gradient (the pre-scale output is never held);"
+                + " use linear(...).mul(scale)", e.getMessage());
     }
 
     @Test

@@ -49,9 +49,13 @@ final class BinaryLoops {
         }
     }
 
+    /** One expanded-scalar buffer per thread: a broadcast over many short rows would otherwise allocate per row. */
+    private static final ThreadLocal<float[]> SCALAR = ThreadLocal.withInitial(() -> new float[SCALAR_CHUNK]);
+
+    /** The thread's scalar buffer with its first min(n, SCALAR_CHUNK) floats set to value (the callers read no more). */
     private static float[] scalarChunk(float value, int n) {
-        float[] chunk = new float[Math.min(n, SCALAR_CHUNK)];
-        java.util.Arrays.fill(chunk, value);
+        float[] chunk = SCALAR.get();
+        java.util.Arrays.fill(chunk, 0, Math.min(n, SCALAR_CHUNK), value);
         return chunk;
     }
 

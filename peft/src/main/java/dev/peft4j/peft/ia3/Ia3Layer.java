@@ -1,5 +1,7 @@
 package dev.peft4j.peft.ia3;
 
+import dev.peft4j.engine.Autograd;
+import dev.peft4j.engine.Functional;
 import dev.peft4j.engine.Tensor;
 import dev.peft4j.engine.nn.LinearLayer;
 import dev.peft4j.engine.nn.Module;
@@ -105,7 +107,12 @@ public final class Ia3Layer extends AbstractAdapterLayer<Ia3Layer.Adapter> {
         if (a.feedforward) {
             return baseModule.forward(x.mul(scaling(a)));
         }
-        return baseModule.forward(x).mul(scaling(a));
+        Tensor l = scaling(a);
+        if (base.plainAffine() && !(l.requiresGrad() && Autograd.isGradEnabled())) {
+            // Evaluation (or frozen vectors): l scales each output as the base GEMM stores it.
+            return Functional.linearScaled(x, LinearLayers.weightOutIn(base), base.bias(), l, null);
+        }
+        return baseModule.forward(x).mul(l);
     }
 
     @Override

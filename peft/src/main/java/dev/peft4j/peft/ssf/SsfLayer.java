@@ -1,11 +1,15 @@
 package dev.peft4j.peft.ssf;
 
+import dev.peft4j.engine.Autograd;
+import dev.peft4j.engine.Functional;
 import dev.peft4j.engine.Rng;
 import dev.peft4j.engine.Tensor;
+import dev.peft4j.engine.nn.LinearLayer;
 import dev.peft4j.engine.nn.Module;
 import dev.peft4j.peft.core.AbstractAdapterLayer;
 import dev.peft4j.peft.core.AdapterConfig;
 import dev.peft4j.peft.core.InjectionContext;
+import dev.peft4j.peft.core.LinearLayers;
 import dev.peft4j.peft.core.ParamDict;
 
 import java.util.LinkedHashMap;
@@ -71,6 +75,11 @@ public final class SsfLayer extends AbstractAdapterLayer<SsfLayer.Adapter> {
 
     @Override
     protected Tensor forwardWith(Tensor x, Adapter a) {
+        if (baseModule instanceof LinearLayer l && l.plainAffine()
+                && !(a.scale.requiresGrad() && Autograd.isGradEnabled())) {
+            // Evaluation (or a frozen scale) on a linear layer: γ and β applied as the base GEMM stores y.
+            return Functional.linearScaled(x, LinearLayers.weightOutIn(l), l.bias(), a.scale, a.shift);
+        }
         return baseModule.forward(x).mul(a.scale).add(a.shift);
     }
 
