@@ -16,7 +16,9 @@ public final class BenchMain {
               opencl-gemm  OpenCL GEMM against the CPU (OpenClGemmBench)
               train-step   full training step, CPU against OpenCL (TrainStepBench)
               epilogue     fused GEMM epilogues against unfused, ms and ratio [--reps N] [--device cpu|opencl]
-              jmh          the JMH benchmarks (GemmBenchmark, EpilogueBenchmark, LmHeadLossBenchmark, ...);
+              attention    fused (flash-style) attention against unfused, ms and ratio [--device] [--seq 128,512]
+              jmh          the JMH benchmarks (GemmBenchmark, EpilogueBenchmark, AttentionBenchmark,
+                           LmHeadLossBenchmark, GemmLoadsBenchmark);
                            JMH's own options follow, e.g. `jmh LmHeadLoss -prof gc`""";
 
     private BenchMain() {
@@ -35,6 +37,7 @@ public final class BenchMain {
                 case "opencl-gemm" -> OpenClGemmBench.main(rest);
                 case "train-step" -> TrainStepBench.main(rest);
                 case "epilogue" -> EpilogueBench.main(rest);
+                case "attention" -> AttentionBench.main(rest);
                 case "jmh" -> org.openjdk.jmh.Main.main(rest);
                 default -> throw new IllegalArgumentException("unknown benchmark '" + args[0] + "'");
             }
