@@ -12,7 +12,7 @@ public final class BenchMain {
             usage: peft4j bench <benchmark> [options]
               gemm         SGEMM GFLOP/s at GPT-2 shapes; --numpy adds numpy/OpenBLAS ratios (GemmBench)
               train        GPT-2 steps, tokens/s and peak memory: --config small|gpt2 --mode forward|lora|full
-                           [--device cpu|opencl[:N]] [--steps N] [--warmup W]
+                           [--device cpu|opencl[:N]] [--steps N] [--warmup W] [--base-dtype f32|bf16]
               opencl-gemm  OpenCL GEMM against the CPU (OpenClGemmBench)
               train-step   full training step, CPU against OpenCL (TrainStepBench)
               epilogue     fused GEMM epilogues against unfused, ms and ratio [--reps N] [--device cpu|opencl]

@@ -80,6 +80,7 @@ public final class FewShotRun {
         if (o.bf16Base()) {
             // After injection and freezing, so PiSSA/DoRA/sparse initialisation read the float32 base.
             FrozenBf16.cast(module);
+            System.gc(); // let the float32 originals go before training grows the heap around them
         }
         if (o.dropout() > 0) {
             objective = new TrainMode(objective, module);
@@ -106,7 +107,6 @@ public final class FewShotRun {
                 Math.max(totalBase, model.model().parameterCount()), bytes, saveTo);
     }
 
-    /** One pass over the training examples in order, a batch at a time, for a data-dependent sparse selection. */
     /** Methods that write into the base weights cannot run on a read-only bf16 base. */
     public static void checkBf16Base(String method) {
         if (method.equals(TrainableModel.FULL) || method.equals("cola")) {
@@ -116,6 +116,7 @@ public final class FewShotRun {
         }
     }
 
+    /** One pass over the training examples in order, a batch at a time, for a data-dependent sparse selection. */
     private static SelectionData selectionData(Module model, Objective objective, int batchSize) {
         List<int[]> batches = new ArrayList<>();
         int[] all = new int[objective.trainSize()];
