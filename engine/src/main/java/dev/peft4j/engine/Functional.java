@@ -120,4 +120,13 @@ public final class Functional {
     public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v, boolean causal, float scale) {
         return AttentionOp.attention(q, k, v, causal, scale);
     }
+
+    /**
+     * Causal self-attention of a fused projection's output: qkv [batch, seq, 3C] holds q, k and v side by side
+     * (C = heads·D), the result [batch, seq, C] the heads side by side, scale 1/√D. Equal to splitting qkv into
+     * heads, {@link #scaledDotProductAttention} and merging the heads back, without copying either way.
+     */
+    public static Tensor causalSelfAttention(Tensor qkv, int heads) {
+        return SelfAttentionOp.causal(qkv, heads);
+    }
 }

@@ -205,18 +205,49 @@ public interface Kernels extends AutoCloseable {
      * with a cached prefix. A query with no keys (tk = 0) gets out = 0 and lse = -inf. out and lse are
      * overwritten.
      */
-    void attention(Buffer q, int qOff, Buffer k, int kOff, Buffer v, int vOff, int bh, int tq, int tk, int d, int dv,
-                   float scale, boolean causal, Buffer out, int outOff, Buffer lse, int lseOff);
+    default void attention(Buffer q, int qOff, Buffer k, int kOff, Buffer v, int vOff, int bh, int tq, int tk, int d,
+                           int dv, float scale, boolean causal, Buffer out, int outOff, Buffer lse, int lseOff) {
+        attention(q, qOff, AttentionLayout.contiguous(tq, d), k, kOff, AttentionLayout.contiguous(tk, d), v, vOff,
+                AttentionLayout.contiguous(tk, dv), bh, tq, tk, d, dv, scale, causal, out, outOff,
+                AttentionLayout.contiguous(tq, dv), lse, lseOff);
+    }
+
+    /**
+     * {@link #attention} with each operand's rows where {@link AttentionLayout} says (q, k, v read in place from
+     * a fused projection, out written where the next projection reads it). lse stays packed [bh, tq].
+     */
+    void attention(Buffer q, int qOff, AttentionLayout qLayout, Buffer k, int kOff, AttentionLayout kLayout,
+                   Buffer v, int vOff, AttentionLayout vLayout, int bh, int tq, int tk, int d, int dv, float scale,
+                   boolean causal, Buffer out, int outOff, AttentionLayout outLayout, Buffer lse, int lseOff);
 
     /**
      * Gradients of {@link #attention} from its inputs, its out and lse and {@code dOut} [bh, tq, dv],
      * recomputing the probabilities tile by tile. dq [bh, tq, d], dk [bh, tk, d] and dvOut [bh, tk, dv]
      * accumulate; each may be null. Deterministic: the same inputs give the same bits on every run.
      */
-    void attentionBackward(Buffer q, int qOff, Buffer k, int kOff, Buffer v, int vOff, Buffer out, int outOff,
-                           Buffer lse, int lseOff, Buffer dOut, int dOutOff, int bh, int tq, int tk, int d, int dv,
-                           float scale, boolean causal, Buffer dq, int dqOff, Buffer dk, int dkOff,
-                           Buffer dvOut, int dvOutOff);
+    default void attentionBackward(Buffer q, int qOff, Buffer k, int kOff, Buffer v, int vOff, Buffer out, int outOff,
+                                   Buffer lse, int lseOff, Buffer dOut, int dOutOff, int bh, int tq, int tk, int d,
+                                   int dv, float scale, boolean causal, Buffer dq, int dqOff, Buffer dk, int dkOff,
+                                   Buffer dvOut, int dvOutOff) {
+        AttentionLayout ql = AttentionLayout.contiguous(tq, d);
+        AttentionLayout ol = AttentionLayout.contiguous(tq, dv);
+        AttentionLayout kl = AttentionLayout.contiguous(tk, d);
+        AttentionLayout vl = AttentionLayout.contiguous(tk, dv);
+        attentionBackward(q, qOff, ql, k, kOff, kl, v, vOff, vl, out, outOff, ol, lse, lseOff, dOut, dOutOff, ol,
+                bh, tq, tk, d, dv, scale, causal, dq, dqOff, dk, dkOff, dvOut, dvOutOff);
+    }
+
+    /**
+     * {@link #attentionBackward} with laid-out operands (see {@link #attention(Buffer, int, AttentionLayout,
+     * Buffer, int, AttentionLayout, Buffer, int, AttentionLayout, int, int, int, int, int, float, boolean, Buffer,
+     * int, AttentionLayout, Buffer, int)}): dq, dk and dvOut accumulate in the layouts of q, k and v (so they may
+     * share one buffer, as the gradient of a fused qkv does), dOut is laid out as {@code dOutLayout}.
+     */
+    void attentionBackward(Buffer q, int qOff, AttentionLayout qLayout, Buffer k, int kOff, AttentionLayout kLayout,
+                           Buffer v, int vOff, AttentionLayout vLayout, Buffer out, int outOff, AttentionLayout outLayout,
+                           Buffer lse, int lseOff, Buffer dOut, int dOutOff, AttentionLayout dOutLayout, int bh, int tq,
+                           int tk, int d, int dv, float scale, boolean causal, Buffer dq, int dqOff, Buffer dk,
+                           int dkOff, Buffer dvOut, int dvOutOff);
 
     // ---------------------------------------------------------------- normalisation
 

@@ -7,6 +7,7 @@ import static dev.peft4j.kernels.cpu.Checks.optionalSpan;
 import static dev.peft4j.kernels.cpu.Checks.range;
 import static dev.peft4j.kernels.cpu.Checks.span;
 
+import dev.peft4j.kernels.AttentionLayout;
 import dev.peft4j.kernels.Binary;
 import dev.peft4j.kernels.Buffer;
 import dev.peft4j.kernels.GemmEpilogue;
@@ -514,8 +515,10 @@ public final class CpuKernels implements Kernels {
     // ---------------------------------------------------------------- attention
 
     @Override
-    public void attention(Buffer q, int qOff, Buffer k, int kOff, Buffer v, int vOff, int bh, int tq, int tk, int d,
-                          int dv, float scale, boolean causal, Buffer out, int outOff, Buffer lse, int lseOff) {
+    public void attention(Buffer q, int qOff, AttentionLayout qLayout, Buffer k, int kOff, AttentionLayout kLayout,
+                          Buffer v, int vOff, AttentionLayout vLayout, int bh, int tq, int tk, int d, int dv,
+                          float scale, boolean causal, Buffer out, int outOff, AttentionLayout outLayout, Buffer lse,
+                          int lseOff) {
         String op = "attention";
         FlashAttentionShape s = new FlashAttentionShape(op, bh, tq, tk, d, dv, causal);
         float[] qv = array(op, "q", q);
@@ -523,18 +526,21 @@ public final class CpuKernels implements Kernels {
         float[] vv = array(op, "v", v);
         float[] ov = array(op, "out", out);
         float[] lv = array(op, "lse", lse);
-        range(op, "q", qv, qOff, s.qLength());
-        range(op, "k", kv, kOff, s.kLength());
-        range(op, "v", vv, vOff, s.vLength());
-        range(op, "out", ov, outOff, s.outLength());
+        laidOut(op, "q", qv, qOff, qLayout, bh, tq, d);
+        laidOut(op, "k", kv, kOff, kLayout, bh, tk, d);
+        laidOut(op, "v", vv, vOff, vLayout, bh, tk, dv);
+        laidOut(op, "out", ov, outOff, outLayout, bh, tq, dv);
         range(op, "lse", lv, lseOff, s.lseLength());
-        attention.forward(qv, qOff, kv, kOff, vv, vOff, s, scale, ov, outOff, lv, lseOff);
+        attention.forward(qv, qOff, qLayout, kv, kOff, kLayout, vv, vOff, vLayout, s, scale, ov, outOff, outLayout,
+                lv, lseOff);
     }
 
     @Override
-    public void attentionBackward(Buffer q, int qOff, Buffer k, int kOff, Buffer v, int vOff, Buffer out, int outOff,
-                                  Buffer lse, int lseOff, Buffer dOut, int dOutOff, int bh, int tq, int tk, int d,
-                                  int dv, float scale, boolean causal, Buffer dq, int dqOff, Buffer dk, int dkOff,
+    public void attentionBackward(Buffer q, int qOff, AttentionLayout qLayout, Buffer k, int kOff,
+                                  AttentionLayout kLayout, Buffer v, int vOff, AttentionLayout vLayout, Buffer out,
+                                  int outOff, AttentionLayout outLayout, Buffer lse, int lseOff, Buffer dOut,
+                                  int dOutOff, AttentionLayout dOutLayout, int bh, int tq, int tk, int d, int dv,
+                                  float scale, boolean causal, Buffer dq, int dqOff, Buffer dk, int dkOff,
                                   Buffer dvOut, int dvOutOff) {
         String op = "attentionBackward";
         FlashAttentionShape s = new FlashAttentionShape(op, bh, tq, tk, d, dv, causal);
@@ -547,17 +553,37 @@ public final class CpuKernels implements Kernels {
         float[] dqv = optionalArray(op, "dq", dq);
         float[] dkv = optionalArray(op, "dk", dk);
         float[] dvv = optionalArray(op, "dv", dvOut);
-        range(op, "q", qv, qOff, s.qLength());
-        range(op, "k", kv, kOff, s.kLength());
-        range(op, "v", vv, vOff, s.vLength());
-        range(op, "out", ov, outOff, s.outLength());
+        laidOut(op, "q", qv, qOff, qLayout, bh, tq, d);
+        laidOut(op, "k", kv, kOff, kLayout, bh, tk, d);
+        laidOut(op, "v", vv, vOff, vLayout, bh, tk, dv);
+        laidOut(op, "out", ov, outOff, outLayout, bh, tq, dv);
         range(op, "lse", lv, lseOff, s.lseLength());
-        range(op, "dOut", gv, dOutOff, s.outLength());
-        range(op, "dq", dqv, dqOff, s.qLength());
-        range(op, "dk", dkv, dkOff, s.kLength());
-        range(op, "dv", dvv, dvOutOff, s.vLength());
-        attentionBackward.backward(qv, qOff, kv, kOff, vv, vOff, ov, outOff, lv, lseOff, gv, dOutOff, s, scale,
-                dqv, dqOff, dkv, dkOff, dvv, dvOutOff);
+        laidOut(op, "dOut", gv, dOutOff, dOutLayout, bh, tq, dv);
+        laidOut(op, "dq", dqv, dqOff, qLayout, bh, tq, d);
+        laidOut(op, "dk", dkv, dkOff, kLayout, bh, tk, d);
+        laidOut(op, "dv", dvv, dvOutOff, vLayout, bh, tk, dv);
+        attentionBackward.backward(qv, qOff, qLayout, kv, kOff, kLayout, vv, vOff, vLayout, ov, outOff, outLayout,
+                lv, lseOff, gv, dOutOff, dOutLayout, s, scale, dqv, dqOff, dkv, dkOff, dvv, dvOutOff);
+    }
+
+    /**
+     * Checks that an attention operand of {@code bh} heads × {@code rows} rows × {@code width} floats, laid out as
+     * {@code layout} from {@code off}, lies inside its buffer (skipped when a is null: an unwanted gradient).
+     */
+    private static void laidOut(String op, String name, float[] a, int off, AttentionLayout layout, int bh, int rows,
+                                int width) {
+        if (a == null) {
+            return;
+        }
+        if (layout == null) {
+            throw new IllegalArgumentException(op + ": layout of '" + name + "' is null");
+        }
+        long extent = layout.extent(bh, rows, width);
+        if (off < 0 || off + extent > a.length) {
+            throw new IndexOutOfBoundsException(op + ": '" + name + "' [bh " + bh + ", rows " + rows + ", width "
+                    + width + "] in " + layout + " at offset " + off + " reaches [" + off + ", " + (off + extent)
+                    + ") outside its buffer of " + a.length + " floats");
+        }
     }
 
     // ---------------------------------------------------------------- normalisation

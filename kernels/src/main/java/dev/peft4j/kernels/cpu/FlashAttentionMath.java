@@ -18,12 +18,15 @@ final class FlashAttentionMath {
     private FlashAttentionMath() {
     }
 
-    /** {@code kt[c * BK + j] = m[mOff + j * len + c]} for j &lt; rows; columns rows..BK are zeroed. */
-    static void transposeTile(float[] m, int mOff, int rows, int len, float[] kt) {
+    /**
+     * {@code kt[c * BK + j] = m[mOff + j * stride + c]} for j &lt; rows, c &lt; len (rows of len floats, each
+     * {@code stride} after the last); columns rows..BK are zeroed.
+     */
+    static void transposeTile(float[] m, int mOff, int rows, int len, int stride, float[] kt) {
         for (int c = 0; c < len; c++) {
             int base = c * BK;
             for (int j = 0; j < rows; j++) {
-                kt[base + j] = m[mOff + j * len + c];
+                kt[base + j] = m[mOff + j * stride + c];
             }
             for (int j = rows; j < BK; j++) {
                 kt[base + j] = 0f;
@@ -83,8 +86,12 @@ final class FlashAttentionMath {
         return sum;
     }
 
-    /** {@code acc[accOff + e] += sum_{j < n} p[pOff + j] * m[mOff + j * len + e]} for e &lt; len. */
-    static void axpyRows(float[] p, int pOff, int n, float[] m, int mOff, int len, float[] acc, int accOff) {
+    /**
+     * {@code acc[accOff + e] += sum_{j < n} p[pOff + j] * m[mOff + j * stride + e]} for e &lt; len: a weighted sum
+     * of n rows of m, each {@code stride} floats after the last.
+     */
+    static void axpyRows(float[] p, int pOff, int n, float[] m, int mOff, int len, int stride, float[] acc,
+                         int accOff) {
         int e = 0;
         for (; e + 4 * L <= len; e += 4 * L) {
             int a = accOff + e;
@@ -94,7 +101,7 @@ final class FlashAttentionMath {
             FloatVector c3 = FloatVector.fromArray(S, acc, a + 3 * L);
             for (int j = 0; j < n; j++) {
                 FloatVector pj = FloatVector.broadcast(S, p[pOff + j]);
-                int r = mOff + j * len + e;
+                int r = mOff + j * stride + e;
                 c0 = FloatVector.fromArray(S, m, r).fma(pj, c0);
                 c1 = FloatVector.fromArray(S, m, r + L).fma(pj, c1);
                 c2 = FloatVector.fromArray(S, m, r + 2 * L).fma(pj, c2);
@@ -108,14 +115,14 @@ final class FlashAttentionMath {
         for (; e + L <= len; e += L) {
             FloatVector c0 = FloatVector.fromArray(S, acc, accOff + e);
             for (int j = 0; j < n; j++) {
-                c0 = FloatVector.fromArray(S, m, mOff + j * len + e).fma(FloatVector.broadcast(S, p[pOff + j]), c0);
+                c0 = FloatVector.fromArray(S, m, mOff + j * stride + e).fma(FloatVector.broadcast(S, p[pOff + j]), c0);
             }
             c0.intoArray(acc, accOff + e);
         }
         for (; e < len; e++) {
             float c = acc[accOff + e];
             for (int j = 0; j < n; j++) {
-                c += p[pOff + j] * m[mOff + j * len + e];
+                c += p[pOff + j] * m[mOff + j * stride + e];
             }
             acc[accOff + e] = c;
         }

@@ -8,6 +8,7 @@ import static dev.peft4j.kernels.opencl.Args.range;
 import static dev.peft4j.kernels.opencl.Args.span;
 import static org.jocl.CL.*;
 
+import dev.peft4j.kernels.AttentionLayout;
 import dev.peft4j.kernels.Binary;
 import dev.peft4j.kernels.Buffer;
 import dev.peft4j.kernels.DropoutHash;
@@ -729,20 +730,25 @@ public final class OpenClKernels implements Kernels {
     // ---------------------------------------------------------------- attention
 
     @Override
-    public void attention(Buffer q, int qOff, Buffer k, int kOff, Buffer v, int vOff, int bh, int tq, int tk, int d,
-                          int dv, float scale, boolean causal, Buffer out, int outOff, Buffer lse, int lseOff) {
-        attention.forward(q, qOff, k, kOff, v, vOff, new FlashAttentionShape("attention", bh, tq, tk, d, dv, causal),
-                scale, out, outOff, lse, lseOff);
+    public void attention(Buffer q, int qOff, AttentionLayout qLayout, Buffer k, int kOff, AttentionLayout kLayout,
+                          Buffer v, int vOff, AttentionLayout vLayout, int bh, int tq, int tk, int d, int dv,
+                          float scale, boolean causal, Buffer out, int outOff, AttentionLayout outLayout, Buffer lse,
+                          int lseOff) {
+        attention.forward(q, qOff, qLayout, k, kOff, kLayout, v, vOff, vLayout,
+                new FlashAttentionShape("attention", bh, tq, tk, d, dv, causal), scale, out, outOff, outLayout,
+                lse, lseOff);
     }
 
     @Override
-    public void attentionBackward(Buffer q, int qOff, Buffer k, int kOff, Buffer v, int vOff, Buffer out, int outOff,
-                                  Buffer lse, int lseOff, Buffer dOut, int dOutOff, int bh, int tq, int tk, int d,
-                                  int dv, float scale, boolean causal, Buffer dq, int dqOff, Buffer dk, int dkOff,
+    public void attentionBackward(Buffer q, int qOff, AttentionLayout qLayout, Buffer k, int kOff,
+                                  AttentionLayout kLayout, Buffer v, int vOff, AttentionLayout vLayout, Buffer out,
+                                  int outOff, AttentionLayout outLayout, Buffer lse, int lseOff, Buffer dOut,
+                                  int dOutOff, AttentionLayout dOutLayout, int bh, int tq, int tk, int d, int dv,
+                                  float scale, boolean causal, Buffer dq, int dqOff, Buffer dk, int dkOff,
                                   Buffer dvOut, int dvOutOff) {
-        attention.backward(q, qOff, k, kOff, v, vOff, out, outOff, lse, lseOff, dOut, dOutOff,
-                new FlashAttentionShape("attentionBackward", bh, tq, tk, d, dv, causal), scale,
-                dq, dqOff, dk, dkOff, dvOut, dvOutOff);
+        attention.backward(q, qOff, qLayout, k, kOff, kLayout, v, vOff, vLayout, out, outOff, outLayout, lse, lseOff,
+                dOut, dOutOff, dOutLayout, new FlashAttentionShape("attentionBackward", bh, tq, tk, d, dv, causal),
+                scale, dq, dqOff, dk, dkOff, dvOut, dvOutOff);
     }
 
     // ---------------------------------------------------------------- embeddings

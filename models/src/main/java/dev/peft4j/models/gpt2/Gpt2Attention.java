@@ -41,6 +41,13 @@ final class Gpt2Attention extends Module {
         int t = x.dim(1);
         int c = x.dim(2);
         Tensor qkv = child("c_attn", Module.class).forward(x);
+        Dropout attnDropout = child("attn_dropout", Dropout.class);
+        boolean dropProbs = isTraining() && attnDropout.p() > 0f;
+        if (prefix == null && cache == null && !dropProbs) {
+            // The common case (training, evaluation, a prompt's first pass): heads read and written in place.
+            Tensor y = child("c_proj", Module.class).forward(Functional.causalSelfAttention(qkv, nHead));
+            return child("resid_dropout", Dropout.class).forward(y);
+        }
         // One copy splits q, k and v into heads: [B, T, 3, H, D] -> [3, B, H, T, D]; each part is then a
         // contiguous view, and backward is one permuted write into qkv's gradient.
         Tensor split = qkv.reshape(b, t, 3, nHead, headDim).permute(2, 0, 3, 1, 4).contiguous();
@@ -57,8 +64,6 @@ final class Gpt2Attention extends Module {
             v = kv[1];
         }
         int past = k.dim(2) - t; // cached and prefix positions before these T
-        Dropout attnDropout = child("attn_dropout", Dropout.class);
-        boolean dropProbs = isTraining() && attnDropout.p() > 0f;
         Tensor y;
         if (!dropProbs && past == 0) {
             y = Functional.scaledDotProductAttention(q, k, v, true);
