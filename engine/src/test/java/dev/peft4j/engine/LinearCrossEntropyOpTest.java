@@ -2,15 +2,11 @@ package dev.peft4j.engine;
 
 import dev.peft4j.kernels.Kernels;
 import dev.peft4j.kernels.cpu.CpuKernels;
-import dev.peft4j.kernels.opencl.OpenClDevices;
-import dev.peft4j.kernels.opencl.OpenClException;
-import dev.peft4j.kernels.opencl.OpenClKernels;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The blocked LM-head loss against linear + crossEntropy: same loss, same dL/dx, over several row groups and
@@ -89,17 +85,7 @@ class LinearCrossEntropyOpTest {
 
     @Test
     void openClAgreesWithTheCpu() {
-        Kernels cl = null;
-        try {
-            if (!OpenClDevices.list().isEmpty()) {
-                cl = OpenClKernels.create(Integer.getInteger("peft4j.opencl.device", 0));
-            }
-        } catch (OpenClException e) {
-            if (!e.getMessage().startsWith("OpenCL is not available")) {
-                throw e;
-            }
-        }
-        assumeTrue(cl != null, "no OpenCL device");
+        Kernels cl = TestBackend.openClOrSkip();
         try {
             assertArrayEquals(lossAndGrad(K), lossAndGrad(cl), 1e-5f);
         } finally {

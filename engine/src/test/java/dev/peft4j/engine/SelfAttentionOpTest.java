@@ -1,9 +1,6 @@
 package dev.peft4j.engine;
 
 import dev.peft4j.kernels.Kernels;
-import dev.peft4j.kernels.opencl.OpenClDevices;
-import dev.peft4j.kernels.opencl.OpenClException;
-import dev.peft4j.kernels.opencl.OpenClKernels;
 import org.junit.jupiter.api.Test;
 
 import static dev.peft4j.engine.TestBackend.CPU;
@@ -11,7 +8,6 @@ import static dev.peft4j.engine.TestBackend.randomParam;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Causal self-attention on a fused qkv, read and written in place: central differences, and the same values
@@ -32,17 +28,7 @@ class SelfAttentionOpTest {
 
     @Test
     void openClAgreesWithTheCpu() {
-        Kernels cl = null;
-        try {
-            if (!OpenClDevices.list().isEmpty()) {
-                cl = OpenClKernels.create(Integer.getInteger("peft4j.opencl.device", 0));
-            }
-        } catch (OpenClException e) {
-            if (!e.getMessage().startsWith("OpenCL is not available")) {
-                throw e;
-            }
-        }
-        assumeTrue(cl != null, "no OpenCL device");
+        Kernels cl = TestBackend.openClOrSkip();
         try {
             assertArrayEquals(inPlace(CPU), inPlace(cl), 1e-5f);
             assertArrayEquals(splitAttendMerge(cl), inPlace(cl), 1e-5f);

@@ -2,11 +2,16 @@ package dev.peft4j.engine;
 
 import dev.peft4j.kernels.Kernels;
 import dev.peft4j.kernels.cpu.CpuKernels;
+import dev.peft4j.kernels.opencl.OpenClDevices;
+import dev.peft4j.kernels.opencl.OpenClException;
+import dev.peft4j.kernels.opencl.OpenClKernels;
 
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The backend the engine tests run on, plus a call-counting wrapper to prove work is skipped. */
 final class TestBackend {
@@ -27,6 +32,25 @@ final class TestBackend {
     /** A random O(scale) trainable tensor. */
     static Tensor randomParam(long seed, double scale, int... shape) {
         return param(GradCheck.random(seed, Shapes.numel(shape), scale), shape);
+    }
+
+    /**
+     * The first OpenCL device (or {@code -Dpeft4j.opencl.device}), or a skipped test where OpenCL is missing;
+     * the caller closes it.
+     */
+    static Kernels openClOrSkip() {
+        Kernels cl = null;
+        try {
+            if (!OpenClDevices.list().isEmpty()) {
+                cl = OpenClKernels.create(Integer.getInteger("peft4j.opencl.device", 0));
+            }
+        } catch (OpenClException e) {
+            if (!e.getMessage().startsWith("OpenCL is not available")) {
+                throw e;
+            }
+        }
+        assumeTrue(cl != null, "no OpenCL device");
+        return cl;
     }
 
     /** Kernels that count calls per method name and delegate to the CPU backend. */
