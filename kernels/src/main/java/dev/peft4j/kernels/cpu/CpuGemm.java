@@ -22,6 +22,14 @@ public final class CpuGemm {
 
     /** k slice: a KC×NR packed B micro-panel (32 KiB at NR = 32) stays in the 48 KiB L1. */
     static final int KC = 256;
+    /**
+     * C of at least this many floats (64 MiB) stays in no cache, so each k slice is another pass over memory
+     * for it: an LM head's [512, 50257] logits or its [50257, 768] weight gradient. Such products take k in
+     * slices of up to {@link #KC_LARGE_C} (one pass for GPT-2's d = 768), trading the L1-resident B micro-panel
+     * for fewer passes over C. Smaller C keeps KC = 256: the longer slice lost 5-7 % inside a GPT-2 step.
+     */
+    static final long LARGE_C = 1L << 24;
+    static final int KC_LARGE_C = 768;
     /** Rows of op(A) packed at once: MC×KC floats (192 KiB) stay in L2 while B micro-panels stream past. */
     static final int MC = 16 * MR;
     /** Columns of op(B) packed at once: KC×NC floats (2 MiB) are reused by every MC block of A. */
@@ -229,29 +237,32 @@ public final class CpuGemm {
                 }
                 return;
             }
+            int kcStep = (long) m * n >= LARGE_C ? Math.max(KC, Math.min(k, KC_LARGE_C)) : KC;
+            float[] aPack = ws.aPack(kcStep);
+            float[] bPack = ws.bPack(kcStep);
             for (int jc = j0; jc < j1; jc += NC) {
                 int nc = Math.min(NC, j1 - jc);
-                for (int pc = 0; pc < k; pc += KC) {
-                    int kc = Math.min(KC, k - pc);
+                for (int pc = 0; pc < k; pc += kcStep) {
+                    int kc = Math.min(kcStep, k - pc);
                     float betaNow = pc == 0 ? beta : 1f;
                     GemmEpilogueTile epi = pc + kc == k ? epilogue : null; // once per element, after the last slice
                     if (bBf16 != null) {
-                        GemmPack.packB(transB, bBf16, bo, ldb, pc, kc, jc, nc, ws.bPack, ws.rowIdx);
+                        GemmPack.packB(transB, bBf16, bo, ldb, pc, kc, jc, nc, bPack, ws.rowIdx);
                     } else {
-                        GemmPack.packB(transB, b, bo, ldb, pc, kc, jc, nc, ws.bPack, ws.rowIdx);
+                        GemmPack.packB(transB, b, bo, ldb, pc, kc, jc, nc, bPack, ws.rowIdx);
                     }
                     for (int ic = i0; ic < i1; ic += MC) {
                         int mc = Math.min(MC, i1 - ic);
-                        GemmPack.packA(transA, a, ao, lda, ic, mc, pc, kc, ws.aPack, ws.rowIdx);
-                        macroKernel(mc, nc, kc, ws, betaNow, co + ic * ldc + jc, epi, ic, jc);
+                        GemmPack.packA(transA, a, ao, lda, ic, mc, pc, kc, aPack, ws.rowIdx);
+                        macroKernel(mc, nc, kc, aPack, bPack, ws, betaNow, co + ic * ldc + jc, epi, ic, jc);
                     }
                 }
             }
         }
 
         /** One packed MC×KC block of A against a KC×NC panel of B; C[ic, jc] is {@code c[cIdx]}. */
-        private void macroKernel(int mc, int nc, int kc, Workspace ws, float betaNow, int cIdx,
-                                 GemmEpilogueTile epi, int ic, int jc) {
+        private void macroKernel(int mc, int nc, int kc, float[] aPack, float[] bPack, Workspace ws, float betaNow,
+                                 int cIdx, GemmEpilogueTile epi, int ic, int jc) {
             float[] vt = epi == null ? null : ws.packedV(epi);
             for (int jr = 0; jr < nc; jr += NR) {
                 int nr = Math.min(NR, nc - jr);
@@ -264,7 +275,7 @@ public final class CpuGemm {
                     if (betaNow != 1f) {
                         GemmMicroKernel.scaleTile(c, cTile, ldc, mr, nr, betaNow);
                     }
-                    GemmMicroKernel.run(kc, ws.aPack, ir * kc, ws.bPack, jr * kc, alpha, c, cTile, ldc, mr, nr, ws.tile);
+                    GemmMicroKernel.run(kc, aPack, ir * kc, bPack, jr * kc, alpha, c, cTile, ldc, mr, nr, ws.tile);
                     if (epi != null) { // per tile while it is in L1, never inside the micro-kernel
                         epi.apply(c, cTile, ldc, ic + ir, jc + jr, mr, nr, vt);
                     }
@@ -288,11 +299,35 @@ public final class CpuGemm {
 
     /** One thread's packing buffers, reused by every call on that thread. */
     private static final class Workspace {
-        final float[] aPack = new float[MC * KC + GemmMicroKernel.L]; // slack for GemmPack's spilling stores
-        final float[] bPack = new float[KC * NC];
+        private final float[] aPack = new float[MC * KC + GemmMicroKernel.L]; // slack for GemmPack's spilling stores
+        private final float[] bPack = new float[KC * NC];
+        private float[] aPackLong = new float[0];
+        private float[] bPackLong = new float[0];
         final float[] tile = new float[MR * NR];
         final int[] rowIdx = new int[GemmMicroKernel.L];
         private float[] vPack = new float[0];
+
+        /** The A block buffer for k slices of {@code kc}; longer slices than KC get their own, made on first use. */
+        float[] aPack(int kc) {
+            if (kc <= KC) {
+                return aPack;
+            }
+            if (aPackLong.length < MC * kc + GemmMicroKernel.L) {
+                aPackLong = new float[MC * kc + GemmMicroKernel.L];
+            }
+            return aPackLong;
+        }
+
+        /** The B panel buffer for k slices of {@code kc}; see {@link #aPack(int)}. */
+        float[] bPack(int kc) {
+            if (kc <= KC) {
+                return bPack;
+            }
+            if (bPackLong.length < kc * NC) {
+                bPackLong = new float[kc * NC];
+            }
+            return bPackLong;
+        }
 
         /** Scratch for the epilogue's packed V panel, grown to its rank. */
         float[] packedV(GemmEpilogueTile epilogue) {

@@ -66,6 +66,10 @@ final class GemmPack {
             return;
         }
         float[] rows = WIDENED_ROWS.get();
+        if (rows.length < NR * kc) {
+            rows = new float[NR * kc];
+            WIDENED_ROWS.set(rows);
+        }
         for (int jr = 0; jr < nc; jr += NR) {
             int cols = Math.min(NR, nc - jr);
             int s = bOff + (j0 + jr) * ldb + p0;
@@ -76,7 +80,7 @@ final class GemmPack {
         }
     }
 
-    /** One thread's NR source rows of a transposed bf16 panel, widened (NR x KC floats, 32 KiB at NR = 32). */
+    /** One thread's NR source rows of a transposed bf16 panel, widened (NR x kc floats: 32 KiB at kc = KC = 256). */
     private static final ThreadLocal<float[]> WIDENED_ROWS = ThreadLocal.withInitial(() -> new float[NR * CpuGemm.KC]);
 
     /** {@link #copyPanels} from bf16: full panels widen a vector at a time, the last partial panel per element. */
