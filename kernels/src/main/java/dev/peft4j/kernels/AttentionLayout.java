@@ -39,12 +39,6 @@ public record AttentionLayout(int heads, int batchStride, int headStride, int ro
                 + (long) (rows - 1) * rowStride + width;
     }
 
-    /** Whether rows lie packed as in {@link #contiguous}{@code (rows, width)} (so a backend may take a fast path). */
-    public boolean isContiguous(int rows, int width) {
-        return rowStride == width && (heads == 1 ? batchStride == rows * width
-                : headStride == rows * width && batchStride == heads * rows * width);
-    }
-
     @Override
     public String toString() {
         return "AttentionLayout(heads " + heads + ", batchStride " + batchStride + ", headStride " + headStride

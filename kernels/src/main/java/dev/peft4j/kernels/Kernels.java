@@ -85,9 +85,27 @@ public interface Kernels extends AutoCloseable {
      * broadcast add, scale/shift, {@link #unary}) up to float rounding. {@code GemmEpilogue.NONE} is the
      * plain single GEMM.
      */
-    void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
-              Buffer a, int aOff, int lda, Buffer b, int bOff, int ldb,
-              float beta, Buffer c, int cOff, int ldc, GemmEpilogue epilogue);
+    default void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                      Buffer a, int aOff, int lda, Buffer b, int bOff, int ldb,
+                      float beta, Buffer c, int cOff, int ldc, GemmEpilogue epilogue) {
+        if (epilogue == null) {
+            throw new IllegalArgumentException("gemm: epilogue is null (use GemmEpilogue.NONE)");
+        }
+        if (epilogue.isNone()) {
+            gemm(transA, transB, m, n, k, alpha, a, aOff, lda, 0, b, bOff, ldb, 0, beta, c, cOff, ldc, 0, 1);
+        } else {
+            gemmFused(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, epilogue);
+        }
+    }
+
+    /**
+     * The backend's fused GEMM behind {@link #gemm(boolean, boolean, int, int, int, float, Buffer, int, int,
+     * Buffer, int, int, float, Buffer, int, int, GemmEpilogue)}, which calls it for an epilogue with at least
+     * one part; call that method instead.
+     */
+    void gemmFused(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                   Buffer a, int aOff, int lda, Buffer b, int bOff, int ldb,
+                   float beta, Buffer c, int cOff, int ldc, GemmEpilogue epilogue);
 
     /**
      * Sampled {@code AᵀB}: the product evaluated only at {@code nnz} flat indices of an m×n result, cost

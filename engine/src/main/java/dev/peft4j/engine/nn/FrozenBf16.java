@@ -49,9 +49,4 @@ public final class FrozenBf16 {
         }
         return new Result(done.size(), elements);
     }
-
-    /** Whether any parameter under {@code root} is stored in bf16. */
-    public static boolean hasBf16(Module root) {
-        return root.parameters().stream().anyMatch(Tensor::isBf16);
-    }
 }

@@ -191,16 +191,9 @@ public final class CpuKernels implements Kernels {
     }
 
     @Override
-    public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
-                     Buffer a, int aOff, int lda, Buffer b, int bOff, int ldb,
-                     float beta, Buffer c, int cOff, int ldc, GemmEpilogue epilogue) {
-        if (epilogue == null) {
-            throw new IllegalArgumentException("gemm: epilogue is null (use GemmEpilogue.NONE)");
-        }
-        if (epilogue.isNone()) {
-            gemm(transA, transB, m, n, k, alpha, a, aOff, lda, 0, b, bOff, ldb, 0, beta, c, cOff, ldc, 0, 1);
-            return;
-        }
+    public void gemmFused(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                          Buffer a, int aOff, int lda, Buffer b, int bOff, int ldb,
+                          float beta, Buffer c, int cOff, int ldc, GemmEpilogue epilogue) {
         String op = "gemm with " + epilogue;
         float[] av = array(op, "a", a);
         short[] bh = Checks.bf16OrNull(b);

@@ -66,11 +66,8 @@ final class GemmEpilogueTile {
         this.ldOut = ldOut;
     }
 
-    /** The arrays behind {@code e}'s CPU buffers (a buffer of another backend fails naming the part); null for NONE. */
+    /** The arrays behind {@code e}'s CPU buffers (a buffer of another backend fails naming the part). */
     static GemmEpilogueTile of(String op, GemmEpilogue e) {
-        if (e == null || e.isNone()) {
-            return null;
-        }
         return new GemmEpilogueTile(e.lowRankScale(), e.rank(),
                 e.hasLowRank() ? Checks.array(op, "epilogue lowRank U", e.lowRankU()) : null, e.lowRankUOffset(), e.ldu(),
                 e.hasLowRank() ? Checks.array(op, "epilogue lowRank V", e.lowRankV()) : null, e.lowRankVOffset(), e.ldv(),
