@@ -16,20 +16,25 @@ import java.util.concurrent.atomic.AtomicInteger;
  * MC×KC) → NR-column micro-panels → MR-row micro-panels → {@link GemmMicroKernel}. The packing absorbs
  * the transposes. Work is split into rectangular regions of C (whole k each, so no reduction across
  * threads); the calling thread and {@code parallelism − 1} pool tasks take regions from a shared counter.
- * Problems under {@link #SERIAL_FLOPS} stay on the calling thread.
+ * Problems under {@link #SERIAL_FLOPS} stay on the calling thread. A product with a side of at most one
+ * vector (a LoRA rank) goes to {@link SkinnyGemm} instead, which packs only its narrow operand.
  */
 public final class CpuGemm {
 
     /** k slice: a KC×NR packed B micro-panel (32 KiB at NR = 32) stays in the 48 KiB L1. */
     static final int KC = 256;
     /**
-     * C of at least this many floats (64 MiB) stays in no cache, so each k slice is another pass over memory
-     * for it: an LM head's [512, 50257] logits or its [50257, 768] weight gradient. Such products take k in
-     * slices of up to {@link #KC_LARGE_C} (one pass for GPT-2's d = 768), trading the L1-resident B micro-panel
-     * for fewer passes over C. Smaller C keeps KC = 256: the longer slice lost 5-7 % inside a GPT-2 step.
+     * C of at least this many floats (4 MiB) outgrows a core's L2, so each k slice is another pass over memory
+     * for it: GPT-2's c_attn and c_fc outputs ([512, 2304], [512, 3072]), an LM head's vocabulary block or its
+     * logits and weight gradient. Such products take k in slices of up to {@link #KC_LARGE_C} (one pass for
+     * GPT-2's d = 768), trading the L1-resident B micro-panel for fewer passes over C: inside a GPT-2 LoRA step
+     * those products ran 6-11 % faster (c_attn 214 -> 237 GFLOP/s). Smaller C keeps KC = 256: a longer slice
+     * for every product lost 5-7 % of the step.
      */
-    static final long LARGE_C = 1L << 24;
+    static final long LARGE_C = 1L << 20;
     static final int KC_LARGE_C = 768;
+    /** Columns of C whose bf16 B slice {@link SkinnyGemm}'s transposed path widens at once (256·k floats). */
+    static final int SKINNY_WIDEN_COLUMNS = 256;
     /** Rows of op(A) packed at once: MC×KC floats (192 KiB) stay in L2 while B micro-panels stream past. */
     static final int MC = 16 * MR;
     /** Columns of op(B) packed at once: KC×NC floats (2 MiB) are reused by every MC block of A. */
@@ -45,11 +50,17 @@ public final class CpuGemm {
         static final ForkJoinPool POOL = new ForkJoinPool(Runtime.getRuntime().availableProcessors());
     }
 
-    private final ForkJoinPool pool;
+    private static final CpuGemm SERIAL = new CpuGemm(true);
+
+    private final ForkJoinPool pool; // null: every call runs on the calling thread
 
     /** Uses a pool shared by all default instances, one thread per available processor. */
     public CpuGemm() {
-        this(SharedPool.POOL);
+        this(false);
+    }
+
+    private CpuGemm(boolean onCallingThread) {
+        this.pool = onCallingThread ? null : SharedPool.POOL;
     }
 
     /** Runs on {@code pool}; its parallelism is the number of threads one call uses (caller included). */
@@ -60,9 +71,14 @@ public final class CpuGemm {
         this.pool = pool;
     }
 
+    /** An instance that runs every call on the calling thread, for kernels that already split their work. */
+    static CpuGemm serial() {
+        return SERIAL;
+    }
+
     /** Threads one large call uses. */
     public int parallelism() {
-        return pool.getParallelism();
+        return pool == null ? 1 : pool.getParallelism();
     }
 
     /** C = alpha * op(A) * op(B) + beta * C for one matrix; see {@code Kernels.gemm}. */
@@ -129,7 +145,7 @@ public final class CpuGemm {
         int n = pr.n;
         int k = pr.k;
         long flops = (long) batch * m * n * Math.max(k, 1);
-        int threads = pool.getParallelism();
+        int threads = parallelism();
         if (threads <= 1 || flops < SERIAL_FLOPS) {
             Workspace ws = WORKSPACE.get();
             for (int i = 0; i < batch; i++) {
@@ -237,6 +253,13 @@ public final class CpuGemm {
                 }
                 return;
             }
+            if (SkinnyGemm.fits(m, n)) {
+                skinnyRegion(ao, bo, co, i0, i1, j0, j1, ws);
+                if (epilogue != null) {
+                    epilogue.applyRegion(c, co, ldc, i0, i1, j0, j1, ws.packedV(epilogue));
+                }
+                return;
+            }
             int kcStep = (long) m * n >= LARGE_C ? Math.max(KC, Math.min(k, KC_LARGE_C)) : KC;
             float[] aPack = ws.aPack(kcStep);
             float[] bPack = ws.bPack(kcStep);
@@ -257,6 +280,46 @@ public final class CpuGemm {
                         macroKernel(mc, nc, kc, aPack, bPack, ws, betaNow, co + ic * ldc + jc, epi, ic, jc);
                     }
                 }
+            }
+        }
+
+        /**
+         * A rectangle of C through {@link SkinnyGemm}: with n ≤ L its rows are C' rows and op(B) is the packed
+         * narrow operand; otherwise (m ≤ L) C' = Cᵀ, so op(A)ᵀ is packed and op(B)ᵀ is read in place (a bf16 B
+         * widened a chunk of C's columns at a time).
+         */
+        private void skinnyRegion(int ao, int bo, int co, int i0, int i1, int j0, int j1, Workspace ws) {
+            int rowA = transA ? 1 : lda; // op(A)(i, p) = a[ao + i·rowA + p·stepA]
+            int stepA = transA ? lda : 1;
+            int rowB = transB ? 1 : ldb; // op(B)(p, j) = b[bo + p·rowB + j·stepB]
+            int stepB = transB ? ldb : 1;
+            float[] packed = ws.skinnyPacked(k);
+            if (n <= GemmMicroKernel.L) {
+                if (bBf16 != null) {
+                    SkinnyGemm.pack(bBf16, bo + j0 * stepB, rowB, stepB, k, j1 - j0, packed);
+                } else {
+                    SkinnyGemm.pack(b, bo + j0 * stepB, rowB, stepB, k, j1 - j0, packed);
+                }
+                SkinnyGemm.run(i1 - i0, j1 - j0, k, alpha, a, ao + i0 * rowA, rowA, stepA, packed, beta,
+                        c, co + i0 * ldc + j0, ldc, 1, ws.tile);
+                return;
+            }
+            SkinnyGemm.pack(a, ao + i0 * rowA, stepA, rowA, k, i1 - i0, packed);
+            if (bBf16 == null) {
+                SkinnyGemm.run(j1 - j0, i1 - i0, k, alpha, b, bo + j0 * stepB, stepB, rowB, packed, beta,
+                        c, co + i0 * ldc + j0, 1, ldc, ws.tile);
+                return;
+            }
+            for (int jc = j0; jc < j1; jc += SKINNY_WIDEN_COLUMNS) {
+                int cols = Math.min(SKINNY_WIDEN_COLUMNS, j1 - jc);
+                float[] widened = ws.skinnyWidened(cols * k);
+                for (int jj = 0; jj < cols; jj++) { // op(B)ᵀ row jj = op(B) column jc + jj, as k floats
+                    for (int p = 0; p < k; p++) {
+                        widened[jj * k + p] = Bf16.widen(bBf16[bo + p * rowB + (jc + jj) * stepB]);
+                    }
+                }
+                SkinnyGemm.run(cols, i1 - i0, k, alpha, widened, 0, k, 1, packed, beta, c, co + i0 * ldc + jc,
+                        1, ldc, ws.tile);
             }
         }
 
@@ -306,6 +369,8 @@ public final class CpuGemm {
         final float[] tile = new float[MR * NR];
         final int[] rowIdx = new int[GemmMicroKernel.L];
         private float[] vPack = new float[0];
+        private float[] skinnyPacked = new float[0];
+        private float[] skinnyWidened = new float[0];
 
         /** The A block buffer for k slices of {@code kc}; longer slices than KC get their own, made on first use. */
         float[] aPack(int kc) {
@@ -327,6 +392,22 @@ public final class CpuGemm {
                 bPackLong = new float[kc * NC];
             }
             return bPackLong;
+        }
+
+        /** {@link SkinnyGemm}'s packed narrow operand for a k of {@code k}: k rows of one vector. */
+        float[] skinnyPacked(int k) {
+            if (skinnyPacked.length < k * GemmMicroKernel.L) {
+                skinnyPacked = new float[k * GemmMicroKernel.L];
+            }
+            return skinnyPacked;
+        }
+
+        /** Scratch for a chunk of a bf16 B widened on {@link SkinnyGemm}'s transposed path. */
+        float[] skinnyWidened(int size) {
+            if (skinnyWidened.length < size) {
+                skinnyWidened = new float[size];
+            }
+            return skinnyWidened;
         }
 
         /** Scratch for the epilogue's packed V panel, grown to its rank. */

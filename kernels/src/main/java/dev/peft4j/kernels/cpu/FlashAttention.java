@@ -1,20 +1,19 @@
 package dev.peft4j.kernels.cpu;
 
 import static dev.peft4j.kernels.cpu.FlashAttentionMath.BK;
+import static dev.peft4j.kernels.cpu.FlashAttentionMath.BQ;
 import static dev.peft4j.kernels.cpu.FlashAttentionMath.ceilDiv;
 
 import dev.peft4j.kernels.AttentionLayout;
 import java.util.Arrays;
 
 /**
- * Fused attention forward: one task per (head, tile of {@link #BQ} queries) walks the key tiles with an
- * online softmax (running max and sum per query row), so only a BQ×BK block of scores ever exists. Each
- * operand's rows lie where its {@link AttentionLayout} says; a tile's rows are one row stride apart.
+ * Fused attention forward: one task per (head, tile of {@link FlashAttentionMath#BQ} queries) walks the key
+ * blocks with an online softmax (running max and sum per query row), so only a BQ×BK block of scores ever
+ * exists. Both products of a block, {@code Q·Kᵀ} and {@code P·V}, run on the register-tiled GEMM (on the
+ * task's thread), reading q, k and v where their {@link AttentionLayout}s put them.
  */
 final class FlashAttention {
-
-    /** Query rows per task: one transposed key tile serves all of them. */
-    static final int BQ = 32;
 
     private final Parallel parallel;
 
@@ -36,10 +35,10 @@ final class FlashAttention {
         });
     }
 
-    /** Per-task working memory: a transposed key tile, the rows' scores, output accumulators, max and sum. */
-    private record Scratch(float[] kt, float[] scores, float[] acc, float[] max, float[] sum) {
+    /** Per-task working memory: the tile's scores (then probabilities), output accumulators, max and sum. */
+    private record Scratch(float[] scores, float[] acc, float[] max, float[] sum) {
         Scratch(FlashAttentionShape s) {
-            this(new float[s.d() * BK], new float[BQ * BK], new float[BQ * s.dv()], new float[BQ], new float[BQ]);
+            this(new float[BQ * BK], new float[BQ * s.dv()], new float[BQ], new float[BQ]);
         }
     }
 
@@ -51,7 +50,6 @@ final class FlashAttention {
         int dv = s.dv();
         int rows = Math.min(BQ, s.tq() - i0);
         int qBase = qOff + ql.rowStart(b, i0);
-        int qStride = ql.rowStride();
         int kBase = kOff + kl.rowStart(b, 0);
         int kStride = kl.rowStride();
         int vBase = vOff + vl.rowStart(b, 0);
@@ -59,27 +57,30 @@ final class FlashAttention {
         Arrays.fill(w.acc, 0, rows * dv, 0f);
         Arrays.fill(w.max, 0, rows, Float.NEGATIVE_INFINITY);
         Arrays.fill(w.sum, 0, rows, 0f);
-        // Bounds: keys past the last row's diagonal are never loaded; each row stops at its own diagonal.
+        CpuGemm gemm = CpuGemm.serial();
+        // Bounds: keys past the last row's diagonal are never loaded; each row's probabilities stop at its own.
         int keyEnd = s.visible(i0 + rows - 1);
         for (int j0 = 0; j0 < keyEnd; j0 += BK) {
             int nk = Math.min(BK, keyEnd - j0);
-            FlashAttentionMath.transposeTile(k, kBase + j0 * kStride, nk, d, kStride, w.kt);
+            gemm.gemm(false, true, rows, nk, d, scale, q, qBase, ql.rowStride(), k, kBase + j0 * kStride, kStride,
+                    0f, w.scores, 0, BK);
             for (int r = 0; r < rows; r++) {
-                int n = Math.min(nk, s.visible(i0 + r) - j0);
-                if (n <= 0) {
+                int so = r * BK;
+                int n = FlashAttentionMath.visibleInBlock(s, i0 + r, j0, nk);
+                if (n == 0) { // the row sees none of these keys: they weigh nothing in P·V
+                    Arrays.fill(w.scores, so, so + nk, 0f);
                     continue;
                 }
-                int so = r * BK;
-                FlashAttentionMath.scores(q, qBase + r * qStride, d, w.kt, scale, w.scores, so);
                 float mNew = Math.max(w.max[r], FlashAttentionMath.max(w.scores, so, n));
-                float alpha = (float) Math.exp(w.max[r] - mNew); // 0 on the first tile (max was -inf)
-                w.sum[r] = w.sum[r] * alpha + FlashAttentionMath.expShifted(w.scores, so, n, mNew);
+                float alpha = (float) Math.exp(w.max[r] - mNew); // 0 on the first block (max was -inf)
+                w.sum[r] = w.sum[r] * alpha + FlashAttentionMath.expRow(w.scores, so, n, nk, mNew);
                 w.max[r] = mNew;
                 if (alpha != 1f) {
                     FlashAttentionMath.scale(w.acc, r * dv, dv, alpha);
                 }
-                FlashAttentionMath.axpyRows(w.scores, so, n, v, vBase + j0 * vStride, dv, vStride, w.acc, r * dv);
             }
+            gemm.gemm(false, false, rows, dv, nk, 1f, w.scores, 0, BK, v, vBase + j0 * vStride, vStride,
+                    1f, w.acc, 0, dv);
         }
         int oBase = outOff + ol.rowStart(b, i0);
         int oStride = ol.rowStride();

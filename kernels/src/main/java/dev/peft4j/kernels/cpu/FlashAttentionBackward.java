@@ -1,21 +1,20 @@
 package dev.peft4j.kernels.cpu;
 
 import static dev.peft4j.kernels.cpu.FlashAttentionMath.BK;
+import static dev.peft4j.kernels.cpu.FlashAttentionMath.BQ;
 
 import dev.peft4j.kernels.AttentionLayout;
-import java.util.Arrays;
 
 /**
- * Fused attention backward (FlashAttention-2 style): probabilities are recomputed tile by tile from
- * the saved log-sum-exp, and {@code D_i = dOut_i · out_i} replaces the softmax row sums. One task per
- * head, so dk and dv rows (and dq rows) each have one writer and every sum runs in a fixed order; that holds
- * even when dq, dk and dv share one buffer (a fused qkv gradient), as each head's rows are its own. Each
- * operand's rows lie where its {@link AttentionLayout} says; dq, dk and dv use the layouts of q, k and v.
+ * Fused attention backward (FlashAttention-2 style): probabilities are recomputed block by block from the
+ * saved log-sum-exp, and {@code D_i = dOut_i · out_i} replaces the softmax row sums. For each BQ×BK block
+ * five register-tiled GEMMs (on the task's thread) give {@code P = exp(s·Q·Kᵀ − lse)}, {@code dP = dOut·Vᵀ},
+ * {@code dv += Pᵀ·dOut}, {@code dq += dS·K} and {@code dk += dSᵀ·Q} with {@code dS = s·P∘(dP − D)}. One
+ * task per head, so every gradient row has one writer and every sum runs in a fixed order; that holds even
+ * when dq, dk and dv share one buffer (a fused qkv gradient), as each head's rows are its own. Each operand's
+ * rows lie where its {@link AttentionLayout} says; dq, dk and dv use the layouts of q, k and v.
  */
 final class FlashAttentionBackward {
-
-    /** Query rows whose P and dS blocks are kept (transposed) for one pass of dk/dv updates. */
-    static final int BQ = 32;
 
     private final Parallel parallel;
 
@@ -41,15 +40,10 @@ final class FlashAttentionBackward {
         });
     }
 
-    /**
-     * Per-task working memory: transposed K and V tiles, one query row's p and dS, the same for a block
-     * of rows stored key-major ([BK][BQ]), the tile's dk/dv sums, and D per query.
-     */
-    private record Scratch(float[] kt, float[] vt, float[] p, float[] ds, float[] pt, float[] dst, float[] dkAcc,
-                           float[] dvAcc, float[] delta) {
+    /** Per-task working memory: a block's P and dP (then dS), and D per query. */
+    private record Scratch(float[] p, float[] ds, float[] delta) {
         Scratch(FlashAttentionShape s) {
-            this(new float[s.d() * BK], new float[s.dv() * BK], new float[BK], new float[BK], new float[BK * BQ],
-                    new float[BK * BQ], new float[BK * s.d()], new float[BK * s.dv()], new float[s.tq()]);
+            this(new float[BQ * BK], new float[BQ * BK], new float[s.tq()]);
         }
     }
 
@@ -82,61 +76,40 @@ final class FlashAttentionBackward {
                 w.delta[i] = FlashAttentionMath.dot(dOut, gBase + i * gStride, out, oBase + i * oStride, dv);
             }
         }
-        // Tiling: key tiles outermost, so a tile's dk/dv sums stay in scratch while blocks of BQ queries visit.
-        for (int j0 = 0; j0 < s.tk(); j0 += BK) {
-            int nk = Math.min(BK, s.tk() - j0);
-            FlashAttentionMath.transposeTile(k, kBase + j0 * kStride, nk, d, kStride, w.kt);
-            if (needDs) {
-                FlashAttentionMath.transposeTile(v, vBase + j0 * vStride, nk, dv, vStride, w.vt);
-            }
-            Arrays.fill(w.dkAcc, 0, nk * d, 0f);
-            Arrays.fill(w.dvAcc, 0, nk * dv, 0f);
-            // Bounds: queries before key j0's causal diagonal skip the tile; p and dS are 0 past each row's own.
-            for (int i0 = s.firstQuerySeeing(j0); i0 < tq; i0 += BQ) {
-                int rows = Math.min(BQ, tq - i0);
+        CpuGemm gemm = CpuGemm.serial();
+        for (int i0 = 0; i0 < tq; i0 += BQ) {
+            int rows = Math.min(BQ, tq - i0);
+            int qi = qBase + i0 * qStride;
+            int gi = gBase + i0 * gStride;
+            // Bounds: keys past the block's last diagonal are skipped; p and dS are 0 past each row's own.
+            int keyEnd = s.visible(i0 + rows - 1);
+            for (int j0 = 0; j0 < keyEnd; j0 += BK) {
+                int nk = Math.min(BK, keyEnd - j0);
+                int kj = kBase + j0 * kStride;
+                int vj = vBase + j0 * vStride;
+                gemm.gemm(false, true, rows, nk, d, scale, q, qi, qStride, k, kj, kStride, 0f, w.p, 0, BK);
                 for (int r = 0; r < rows; r++) {
-                    int i = i0 + r;
-                    int n = Math.min(nk, s.visible(i) - j0);
-                    FlashAttentionMath.scores(q, qBase + i * qStride, d, w.kt, scale, w.p, 0);
-                    FlashAttentionMath.expShifted(w.p, 0, n, lse[lBase + i]);
-                    Arrays.fill(w.p, n, BK, 0f);
-                    for (int j = 0; j < nk; j++) {
-                        w.pt[j * BQ + r] = w.p[j];
-                    }
-                    if (!needDs) {
-                        continue;
-                    }
-                    FlashAttentionMath.scores(dOut, gBase + i * gStride, dv, w.vt, 1f, w.ds, 0);
-                    float di = w.delta[i];
-                    for (int j = 0; j < nk; j++) {
-                        float g = scale * w.p[j] * (w.ds[j] - di); // d(raw q·k), the softmax scale folded in
-                        w.ds[j] = g;
-                        w.dst[j * BQ + r] = g;
-                    }
-                    if (dq != null) {
-                        FlashAttentionMath.axpyRows(w.ds, 0, n, k, kBase + j0 * kStride, d, kStride, dq,
-                                dqOff + qRow0 + i * qStride);
-                    }
-                }
-                for (int j = 0; j < nk; j++) {
-                    if (dvOut != null) {
-                        FlashAttentionMath.axpyRows(w.pt, j * BQ, rows, dOut, gBase + i0 * gStride, dv, gStride,
-                                w.dvAcc, j * dv);
-                    }
-                    if (dk != null) {
-                        FlashAttentionMath.axpyRows(w.dst, j * BQ, rows, q, qBase + i0 * qStride, d, qStride,
-                                w.dkAcc, j * d);
-                    }
-                }
-            }
-            // Row by row: the tile's rows need not be one block. Elementwise adds, so the bits match a single
-            // axpy over a packed tile.
-            for (int j = 0; j < nk; j++) {
-                if (dk != null) {
-                    FlashAttentionMath.axpy(1f, w.dkAcc, j * d, dk, dkOff + kRow0 + (j0 + j) * kStride, d);
+                    int n = FlashAttentionMath.visibleInBlock(s, i0 + r, j0, nk);
+                    FlashAttentionMath.expRow(w.p, r * BK, n, nk, lse[lBase + i0 + r]);
                 }
                 if (dvOut != null) {
-                    FlashAttentionMath.axpy(1f, w.dvAcc, j * dv, dvOut, dvOutOff + vRow0 + (j0 + j) * vStride, dv);
+                    gemm.gemm(true, false, nk, dv, rows, 1f, w.p, 0, BK, dOut, gi, gStride,
+                            1f, dvOut, dvOutOff + vRow0 + j0 * vStride, vStride);
+                }
+                if (!needDs) {
+                    continue;
+                }
+                gemm.gemm(false, true, rows, nk, dv, 1f, dOut, gi, gStride, v, vj, vStride, 0f, w.ds, 0, BK);
+                for (int r = 0; r < rows; r++) {
+                    FlashAttentionMath.softmaxGrad(w.p, w.ds, r * BK, nk, w.delta[i0 + r], scale);
+                }
+                if (dq != null) {
+                    gemm.gemm(false, false, rows, d, nk, 1f, w.ds, 0, BK, k, kj, kStride,
+                            1f, dq, dqOff + qRow0 + i0 * qStride, qStride);
+                }
+                if (dk != null) {
+                    gemm.gemm(true, false, nk, d, rows, 1f, w.ds, 0, BK, q, qi, qStride,
+                            1f, dk, dkOff + kRow0 + j0 * kStride, kStride);
                 }
             }
         }

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Products whose C is too large for any cache take k in long slices ({@link CpuGemm#KC_LARGE_C}): checked on a
+ * Products whose C outgrows a core's L2 take k in long slices ({@link CpuGemm#KC_LARGE_C}): checked on a
  * C just over {@link CpuGemm#LARGE_C} floats against float64 dot products at sampled entries, with beta applied
  * once, for float32 and bf16 B, one long slice (k = 600) and a long slice plus a short one (k = 1000).
  */

@@ -144,6 +144,25 @@ class CpuGemmTest {
     }
 
     @Test
+    void skinnyProductsEitherSideNarrowAlphaBetaAndThreads() {
+        SplittableRandom rnd = new SplittableRandom(5);
+        int l = GemmMicroKernel.L;
+        // One side of C at most a vector (SkinnyGemm): C's rows or, transposed, its columns; 12-row blocks plus
+        // a tail; k past KC; split across threads by rows (n narrow) or columns (m narrow).
+        int[][] shapes = {{300, l, 700}, {l, 300, 700}, {517, 8, 33}, {5, 211, 2 * CpuGemm.KC + 7},
+            {l, l + 1, 9}, {l + 1, l, 9}, {1, 100, 40}, {100, 1, 40}};
+        float[][] alphaBeta = {{1f, 0f}, {0.5f, 1f}, {-1.25f, 0.75f}};
+        for (int s = 0; s < shapes.length; s++) {
+            int[] sh = shapes[s];
+            for (int v = 0; v < 4; v++) {
+                CpuGemm g = new CpuGemm(v % 2 == 0 ? TWO : ONE);
+                float[] ab = alphaBeta[(s + v) % alphaBeta.length];
+                checkCase(g, rnd, (v & 1) != 0, (v & 2) != 0, sh[0], sh[1], sh[2], ab[0], ab[1], ab[1] == 0f);
+            }
+        }
+    }
+
+    @Test
     void betaZeroIgnoresNaNInC() {
         SplittableRandom rnd = new SplittableRandom(3);
         checkCase(new CpuGemm(ONE), rnd, false, true, 13, 35, 9, 1f, 0f, true);

@@ -22,8 +22,12 @@ import org.junit.jupiter.api.Test;
 class FlashAttentionTest {
 
     private static final int[] HEAD_DIMS = {8, 17, 64};
-    /** (tq, tk) pairs: square at 1, 7, 33, 130, and prefixes tk &gt; tq. */
-    private static final int[][] LENGTHS = {{1, 1}, {7, 7}, {33, 33}, {130, 130}, {1, 33}, {7, 40}, {33, 130}};
+    /**
+     * (tq, tk) pairs: square at 1, 7, 33, 130 and 300, and prefixes tk &gt; tq; 130 and 300 queries span several
+     * query blocks, 300 keys two key blocks (so the online softmax rescales, and causal rows skip whole blocks).
+     */
+    private static final int[][] LENGTHS = {{1, 1}, {7, 7}, {33, 33}, {130, 130}, {300, 300}, {1, 33}, {7, 40},
+            {33, 130}, {70, 300}};
     private static final int BH = 3;
 
     private static List<FlashAttentionShape> shapes() {
