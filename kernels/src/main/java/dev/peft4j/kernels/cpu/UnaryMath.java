@@ -34,7 +34,7 @@ final class UnaryMath {
             case TANH -> (float) Math.tanh(x);
             case RELU -> Math.max(x, 0f);
             case SIGMOID -> sigmoid(x);
-            case GELU_TANH -> 0.5f * x * (1f + geluTanhInner(x));
+            case GELU_TANH -> x * geluGate(x);
             case SILU -> x * sigmoid(x);
         };
     }
@@ -59,9 +59,8 @@ final class UnaryMath {
                 yield s * (1f - s);
             }
             case GELU_TANH -> {
-                float t = geluTanhInner(x);
-                float du = GELU_C * (1f + 3f * GELU_K * x * x);
-                yield 0.5f * (1f + t) + 0.5f * x * (1f - t * t) * du;
+                float s = geluGate(x);
+                yield s + x * s * (1f - s) * (2f * GELU_C * (1f + 3f * GELU_K * x * x));
             }
             case SILU -> {
                 float s = sigmoid(x);
@@ -102,15 +101,16 @@ final class UnaryMath {
         return x.broadcast(1f).sub(t.mul(t));
     }
 
+    /** 0.5x(1 + tanh u) = x·σ(2u): one exp and one division, where tanh cost a polynomial, an exp and a blend. */
     static FloatVector geluTanh(FloatVector x) {
-        return x.mul(0.5f).mul(geluTanhInner(x).add(1f));
+        return x.mul(geluGate(x));
     }
 
-    /** d/dx 0.5x(1+t) = 0.5(1+t) + 0.5x(1-t^2) * c(1 + 3k x^2). */
+    /** d/dx x·s with s = σ(2u): s + x·s(1 − s)·2u', u' = c(1 + 3k x²) (the tanh form's 0.5(1+t) + 0.5x(1−t²)u'). */
     static FloatVector geluTanhDerivative(FloatVector x) {
-        FloatVector t = geluTanhInner(x);
-        FloatVector du = x.mul(x).mul(3f * GELU_K).add(1f).mul(GELU_C);
-        return t.add(1f).mul(0.5f).add(x.mul(0.5f).mul(x.broadcast(1f).sub(t.mul(t))).mul(du));
+        FloatVector s = geluGate(x);
+        FloatVector du2 = x.mul(x).mul(3f * GELU_K).add(1f).mul(2f * GELU_C);
+        return x.mul(s).mul(x.broadcast(1f).sub(s)).fma(du2, s);
     }
 
     /** sign(x) with sign(0) = 0: the derivative of |x| as PyTorch takes it. */
@@ -129,13 +129,17 @@ final class UnaryMath {
         return 1f / (1f + (float) Math.exp(-x));
     }
 
-    /** tanh(sqrt(2/pi) (x + 0.044715 x^3)). */
-    private static FloatVector geluTanhInner(FloatVector x) {
+    /**
+     * The tanh GELU's gate 0.5(1 + tanh u) = σ(2u) = 1 / (1 + e^(−2u)), u = sqrt(2/pi)(x + 0.044715x³). Without
+     * the 1 + tanh u cancellation for negative x; e^(−2u) overflows to +inf, so the gate to 0, as x → −inf.
+     */
+    private static FloatVector geluGate(FloatVector x) {
         FloatVector x3 = x.mul(x).mul(x);
-        return VectorMath.tanh(x3.mul(GELU_K).add(x).mul(GELU_C));
+        FloatVector e = VectorMath.exp(x3.mul(GELU_K).add(x).mul(-2f * GELU_C));
+        return x.broadcast(1f).div(e.add(1f));
     }
 
-    private static float geluTanhInner(float x) {
-        return (float) Math.tanh(GELU_C * (x + GELU_K * x * x * x));
+    private static float geluGate(float x) {
+        return 1f / (1f + (float) Math.exp(-2f * GELU_C * (x + GELU_K * x * x * x)));
     }
 }
