@@ -43,6 +43,11 @@ public final class CpuGemm {
     static final int ROWS_PER_PART = 8 * MC;
     /** Below this many multiply-adds (batch·m·n·k) forking costs more than it saves. */
     static final long SERIAL_FLOPS = 1L << 21;
+    /**
+     * The same for {@link SkinnyGemm} products, which move more data per multiply-add: a LoRA rank-8 product
+     * (512×8×768, 60-110 µs) ran no faster split in two, waking the second thread costing about what it saved.
+     */
+    static final long SKINNY_SERIAL_FLOPS = 1L << 24;
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
@@ -146,7 +151,7 @@ public final class CpuGemm {
         int k = pr.k;
         long flops = (long) batch * m * n * Math.max(k, 1);
         int threads = parallelism();
-        if (threads <= 1 || flops < SERIAL_FLOPS) {
+        if (threads <= 1 || flops < (SkinnyGemm.fits(m, n) ? SKINNY_SERIAL_FLOPS : SERIAL_FLOPS)) {
             Workspace ws = WORKSPACE.get();
             for (int i = 0; i < batch; i++) {
                 pr.region(i, 0, m, 0, n, ws);
@@ -295,31 +300,34 @@ public final class CpuGemm {
             int stepB = transB ? ldb : 1;
             float[] packed = ws.skinnyPacked(k);
             if (n <= GemmMicroKernel.L) {
-                if (bBf16 != null) {
-                    SkinnyGemm.pack(bBf16, bo + j0 * stepB, rowB, stepB, k, j1 - j0, packed);
-                } else {
-                    SkinnyGemm.pack(b, bo + j0 * stepB, rowB, stepB, k, j1 - j0, packed);
-                }
-                SkinnyGemm.run(i1 - i0, j1 - j0, k, alpha, a, ao + i0 * rowA, rowA, stepA, packed, beta,
-                        c, co + i0 * ldc + j0, ldc, 1, ws.tile);
+                SkinnyGemm.Narrow narrow = new SkinnyGemm.Narrow(b, bBf16, bo + j0 * stepB, rowB, stepB);
+                SkinnyGemm.multiply(i1 - i0, j1 - j0, k, alpha, a, ao + i0 * rowA, rowA, stepA, narrow, beta,
+                        c, co + i0 * ldc + j0, ldc, 1, packed, ws.skinnyLanes);
                 return;
             }
-            SkinnyGemm.pack(a, ao + i0 * rowA, stepA, rowA, k, i1 - i0, packed);
+            SkinnyGemm.Narrow narrow = new SkinnyGemm.Narrow(a, null, ao + i0 * rowA, stepA, rowA);
             if (bBf16 == null) {
-                SkinnyGemm.run(j1 - j0, i1 - i0, k, alpha, b, bo + j0 * stepB, stepB, rowB, packed, beta,
-                        c, co + i0 * ldc + j0, 1, ldc, ws.tile);
+                SkinnyGemm.multiply(j1 - j0, i1 - i0, k, alpha, b, bo + j0 * stepB, stepB, rowB, narrow, beta,
+                        c, co + i0 * ldc + j0, 1, ldc, packed, ws.skinnyLanes);
                 return;
             }
+            // Widened in B's own layout, so the strides, loop and rounding are those of a float32 B.
             for (int jc = j0; jc < j1; jc += SKINNY_WIDEN_COLUMNS) {
                 int cols = Math.min(SKINNY_WIDEN_COLUMNS, j1 - jc);
                 float[] widened = ws.skinnyWidened(cols * k);
-                for (int jj = 0; jj < cols; jj++) { // op(B)ᵀ row jj = op(B) column jc + jj, as k floats
-                    for (int p = 0; p < k; p++) {
-                        widened[jj * k + p] = Bf16.widen(bBf16[bo + p * rowB + (jc + jj) * stepB]);
+                if (transB) { // op(B) column jc + jj is stored row jc + jj: widened[jj·k + p]
+                    for (int jj = 0; jj < cols; jj++) {
+                        Bf16.widen(bBf16, bo + (jc + jj) * ldb, widened, jj * k, k);
                     }
+                    SkinnyGemm.multiply(cols, i1 - i0, k, alpha, widened, 0, k, 1, narrow, beta,
+                            c, co + i0 * ldc + jc, 1, ldc, packed, ws.skinnyLanes);
+                } else { // op(B) row p holds the columns: widened[p·cols + jj]
+                    for (int p = 0; p < k; p++) {
+                        Bf16.widen(bBf16, bo + p * ldb + jc, widened, p * cols, cols);
+                    }
+                    SkinnyGemm.multiply(cols, i1 - i0, k, alpha, widened, 0, 1, cols, narrow, beta,
+                            c, co + i0 * ldc + jc, 1, ldc, packed, ws.skinnyLanes);
                 }
-                SkinnyGemm.run(cols, i1 - i0, k, alpha, widened, 0, k, 1, packed, beta, c, co + i0 * ldc + jc,
-                        1, ldc, ws.tile);
             }
         }
 
@@ -371,6 +379,7 @@ public final class CpuGemm {
         private float[] vPack = new float[0];
         private float[] skinnyPacked = new float[0];
         private float[] skinnyWidened = new float[0];
+        final float[] skinnyLanes = new float[SkinnyGemm.LANES_SIZE];
 
         /** The A block buffer for k slices of {@code kc}; longer slices than KC get their own, made on first use. */
         float[] aPack(int kc) {
@@ -394,10 +403,10 @@ public final class CpuGemm {
             return bPackLong;
         }
 
-        /** {@link SkinnyGemm}'s packed narrow operand for a k of {@code k}: k rows of one vector. */
+        /** {@link SkinnyGemm}'s packed narrow operand for a k of {@code k}. */
         float[] skinnyPacked(int k) {
-            if (skinnyPacked.length < k * GemmMicroKernel.L) {
-                skinnyPacked = new float[k * GemmMicroKernel.L];
+            if (skinnyPacked.length < SkinnyGemm.packedSize(k)) {
+                skinnyPacked = new float[SkinnyGemm.packedSize(k)];
             }
             return skinnyPacked;
         }

@@ -4,24 +4,30 @@ import static dev.peft4j.kernels.cpu.GemmMicroKernel.L;
 import static dev.peft4j.kernels.cpu.GemmMicroKernel.S;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 
 /**
  * Products with a side of at most one vector ({@link GemmMicroKernel#L} lanes): a LoRA adapter's
- * {@code x·Aᵀ} (n = r), its gradients {@code dY·B} (n = r) and {@code dUᵀ·x} (m = r). The packed micro-kernel
- * would spend 3/4 of its 2-vector tile on padding and pack all of the big operand for a sliver of work; here
- * every row of C' (C, or Cᵀ when m is the narrow side) is one vector accumulator, the narrow operand is
- * packed once as k rows of one vector, and the wide operand is read in place, one broadcast per element.
+ * {@code x·Aᵀ} (n = r), its gradients {@code dY·B} (n = r), {@code dYᵀ·u} (n = r) and {@code dUᵀ·x} (m = r).
+ * The packed micro-kernel would spend most of its 2-vector tile on padding and pack all of the big operand
+ * for a sliver of work. Here the big operand A' is read in place and only the narrow one B' is packed.
  *
- * <p>C' = alpha·A'·B' + beta·C', with A'(i, p) = {@code a[aOff + i·ars + p·acs]} (strides cover both transposes
- * and the Cᵀ orientation), B' packed by {@link #pack} as {@code bp[p·L + j]}, and C'(i, j) at
- * {@code c[cOff + i·crs + j·ccs]}. Twelve rows at a time share each B' vector load. Rounding: the k products
- * of an entry are summed by FMAs in order, then {@code fma(sum, alpha, beta·C)} as the micro-kernel stores.
+ * <p>C' = alpha·A'·B' + beta·C' for C'[0..rows, 0..cols), cols ≤ L, with A'(i, p) = {@code a[aOff + i·ars + p·acs]}
+ * (strides cover both transposes and the Cᵀ orientation CpuGemm uses when m is the narrow side), B'(p, j) read
+ * through {@link Narrow}, and C'(i, j) at {@code c[cOff + i·crs + j·ccs]}. Three loops, by how A' lies:
+ * <ul>
+ *   <li>rows contiguous in p ({@code acs = 1}): {@link #dotRows}, vectors along k against B' packed by column,
+ *       two rows × {@link #COLS} columns of accumulators, then one lane sum per entry;</li>
+ *   <li>columns contiguous in i ({@code ars = 1}): {@link #outerRows}, vectors of 2L rows of A' times broadcast
+ *       B' entries, {@link #COLS} columns at a time;</li>
+ *   <li>otherwise, and for leftover rows: one vector of B' per k step against broadcast A' entries.</li>
+ * </ul>
+ * Rounding: an entry's k products are summed by FMAs (in lane order, then {@link LaneSums} on the dot path),
+ * then stored as {@code fma(sum, alpha, beta·C')}; beta = 0 ignores what C' held.
  */
 final class SkinnyGemm {
 
-    /** Rows of C' that share one load of each B' vector: 12 accumulators leave registers for the operands. */
-    private static final int ROWS = 12;
+    /** Output columns one pass of the dot and outer loops accumulates (with two rows or 2L rows: 16 vectors). */
+    private static final int COLS = 8;
 
     private SkinnyGemm() {
     }
@@ -31,105 +37,231 @@ final class SkinnyGemm {
         return Math.min(m, n) <= L;
     }
 
-    /**
-     * {@code dst[p·L + j] = src[off + p·ps + j·js]} for p &lt; k, j &lt; cols, and 0 for cols ≤ j &lt; L: the
-     * narrow operand as k rows of one vector.
-     */
-    static void pack(float[] src, int off, int ps, int js, int k, int cols, float[] dst) {
-        for (int p = 0; p < k; p++) {
-            int s = off + p * ps;
-            int d = p * L;
-            for (int j = 0; j < cols; j++) {
-                dst[d + j] = src[s + j * js];
-            }
-            for (int j = cols; j < L; j++) {
-                dst[d + j] = 0f;
-            }
+    /** The narrow operand B'(p, j) = {@code f32[off + p·ps + j·js]}, or the bf16 bits there widened (exact). */
+    record Narrow(float[] f32, short[] bf16, int off, int ps, int js) {
+        float get(int p, int j) {
+            int at = off + p * ps + j * js;
+            return f32 != null ? f32[at] : Bf16.widen(bf16[at]);
         }
     }
 
-    /** {@link #pack} from bfloat16 bits, each element widened (exact). */
-    static void pack(short[] src, int off, int ps, int js, int k, int cols, float[] dst) {
-        for (int p = 0; p < k; p++) {
-            int s = off + p * ps;
-            int d = p * L;
-            for (int j = 0; j < cols; j++) {
-                dst[d + j] = Bf16.widen(src[s + j * js]);
-            }
-            for (int j = cols; j < L; j++) {
-                dst[d + j] = 0f;
-            }
-        }
+    /** Floats of {@code packed} scratch {@link #multiply} needs for a k of {@code k}. */
+    static int packedSize(int k) {
+        return k * Math.max(L, 2 * COLS);
     }
 
+    /** Floats of {@code lanes} scratch {@link #multiply} needs. */
+    static final int LANES_SIZE = Math.max(2 * L, 2 * COLS);
+
     /**
-     * C'[0..rows, 0..cols) = alpha·A'·B' + beta·C' over k (k ≥ 1); beta = 0 ignores what C' held. {@code lanes}
-     * is L floats of scratch.
+     * C'[0..rows, 0..cols) = alpha·A'·B' + beta·C' over k ≥ 1. {@code packed} holds {@link #packedSize} floats
+     * and {@code lanes} {@link #LANES_SIZE} floats of scratch.
      */
-    static void run(int rows, int cols, int k, float alpha, float[] a, int aOff, int ars, int acs, float[] bp,
-                    float beta, float[] c, int cOff, int crs, int ccs, float[] lanes) {
+    static void multiply(int rows, int cols, int k, float alpha, float[] a, int aOff, int ars, int acs, Narrow b,
+                         float beta, float[] c, int cOff, int crs, int ccs, float[] packed, float[] lanes) {
+        if (acs == 1 && k >= L) {
+            packByColumn(b, k, cols, packed);
+            for (int j0 = 0; j0 < cols; j0 += COLS) {
+                dotRows(rows, Math.min(COLS, cols - j0), k, alpha, a, aOff, ars, packed, j0 * k, beta,
+                        c, cOff + j0 * ccs, crs, ccs, lanes);
+            }
+            return;
+        }
+        packByStep(b, k, cols, packed);
         int i = 0;
-        for (; i + ROWS <= rows; i += ROWS) {
-            rows12(k, alpha, a, aOff + i * ars, ars, acs, bp, beta, cols, c, cOff + i * crs, crs, ccs, lanes);
+        if (ars == 1) {
+            for (; i + 2 * L <= rows; i += 2 * L) {
+                for (int j0 = 0; j0 < cols; j0 += COLS) {
+                    outerRows(Math.min(COLS, cols - j0), k, alpha, a, aOff + i, acs, packed, j0, beta,
+                            c, cOff + i * crs + j0 * ccs, crs, ccs, lanes);
+                }
+            }
         }
         for (; i < rows; i++) {
             FloatVector acc = FloatVector.zero(S);
             int ai = aOff + i * ars;
             for (int p = 0; p < k; p++) {
-                acc = FloatVector.fromArray(S, bp, p * L).fma(FloatVector.broadcast(S, a[ai + p * acs]), acc);
+                acc = FloatVector.fromArray(S, packed, p * L).fma(FloatVector.broadcast(S, a[ai + p * acs]), acc);
             }
-            store(acc, alpha, beta, cols, c, cOff + i * crs, ccs, lanes);
+            acc.intoArray(lanes, 0);
+            for (int j = 0; j < cols; j++) {
+                store(lanes[j], alpha, beta, c, cOff + i * crs + j * ccs);
+            }
         }
     }
 
-    private static void rows12(int k, float alpha, float[] a, int ai, int ars, int acs, float[] bp, float beta,
-                               int cols, float[] c, int ci, int crs, int ccs, float[] lanes) {
-        FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
-        FloatVector c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+    /** {@code dst[j·k + p] = B'(p, j)}, rows j from cols up to a multiple of {@link #COLS} zero. */
+    private static void packByColumn(Narrow b, int k, int cols, float[] dst) {
+        int padded = (cols + COLS - 1) / COLS * COLS;
+        for (int j = 0; j < padded; j++) {
+            for (int p = 0; p < k; p++) {
+                dst[j * k + p] = j < cols ? b.get(p, j) : 0f;
+            }
+        }
+    }
+
+    /** {@code dst[p·L + j] = B'(p, j)}, lanes from cols up to L zero. */
+    private static void packByStep(Narrow b, int k, int cols, float[] dst) {
         for (int p = 0; p < k; p++) {
-            FloatVector b = FloatVector.fromArray(S, bp, p * L);
-            int r = ai + p * acs;
-            c0 = b.fma(FloatVector.broadcast(S, a[r]), c0);
-            c1 = b.fma(FloatVector.broadcast(S, a[r + ars]), c1);
-            c2 = b.fma(FloatVector.broadcast(S, a[r + 2 * ars]), c2);
-            c3 = b.fma(FloatVector.broadcast(S, a[r + 3 * ars]), c3);
-            c4 = b.fma(FloatVector.broadcast(S, a[r + 4 * ars]), c4);
-            c5 = b.fma(FloatVector.broadcast(S, a[r + 5 * ars]), c5);
-            c6 = b.fma(FloatVector.broadcast(S, a[r + 6 * ars]), c6);
-            c7 = b.fma(FloatVector.broadcast(S, a[r + 7 * ars]), c7);
-            c8 = b.fma(FloatVector.broadcast(S, a[r + 8 * ars]), c8);
-            c9 = b.fma(FloatVector.broadcast(S, a[r + 9 * ars]), c9);
-            c10 = b.fma(FloatVector.broadcast(S, a[r + 10 * ars]), c10);
-            c11 = b.fma(FloatVector.broadcast(S, a[r + 11 * ars]), c11);
+            for (int j = 0; j < L; j++) {
+                dst[p * L + j] = j < cols ? b.get(p, j) : 0f;
+            }
         }
-        store(c0, alpha, beta, cols, c, ci, ccs, lanes);
-        store(c1, alpha, beta, cols, c, ci + crs, ccs, lanes);
-        store(c2, alpha, beta, cols, c, ci + 2 * crs, ccs, lanes);
-        store(c3, alpha, beta, cols, c, ci + 3 * crs, ccs, lanes);
-        store(c4, alpha, beta, cols, c, ci + 4 * crs, ccs, lanes);
-        store(c5, alpha, beta, cols, c, ci + 5 * crs, ccs, lanes);
-        store(c6, alpha, beta, cols, c, ci + 6 * crs, ccs, lanes);
-        store(c7, alpha, beta, cols, c, ci + 7 * crs, ccs, lanes);
-        store(c8, alpha, beta, cols, c, ci + 8 * crs, ccs, lanes);
-        store(c9, alpha, beta, cols, c, ci + 9 * crs, ccs, lanes);
-        store(c10, alpha, beta, cols, c, ci + 10 * crs, ccs, lanes);
-        store(c11, alpha, beta, cols, c, ci + 11 * crs, ccs, lanes);
     }
 
-    /** One row of C': a masked vector store when its entries are contiguous, else one store per entry. */
-    private static void store(FloatVector acc, float alpha, float beta, int cols, float[] c, int ci, int ccs,
-                              float[] lanes) {
-        if (ccs == 1) {
-            VectorMask<Float> m = S.indexInRange(0, cols);
-            FloatVector old = beta == 0f ? FloatVector.zero(S) : FloatVector.fromArray(S, c, ci, m).mul(beta);
-            acc.fma(FloatVector.broadcast(S, alpha), old).intoArray(c, ci, m);
+    /**
+     * Rows of A' contiguous in p against {@link #COLS} columns of B' packed by column from {@code bt[bOff]}
+     * (rows past cols are zero): two rows at a time, one vector accumulator per (row, column).
+     */
+    private static void dotRows(int rows, int cols, int k, float alpha, float[] a, int aOff, int ars, float[] bt,
+                                int bOff, float beta, float[] c, int cOff, int crs, int ccs, float[] sums) {
+        int vk = k - k % L;
+        int i = 0;
+        for (; i + 2 <= rows; i += 2) {
+            int r0 = aOff + i * ars;
+            int r1 = r0 + ars;
+            FloatVector s00 = FloatVector.zero(S), s01 = s00, s02 = s00, s03 = s00;
+            FloatVector s04 = s00, s05 = s00, s06 = s00, s07 = s00;
+            FloatVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+            FloatVector s14 = s00, s15 = s00, s16 = s00, s17 = s00;
+            for (int p = 0; p < vk; p += L) {
+                FloatVector x0 = FloatVector.fromArray(S, a, r0 + p);
+                FloatVector x1 = FloatVector.fromArray(S, a, r1 + p);
+                int w = bOff + p;
+                FloatVector b0 = FloatVector.fromArray(S, bt, w);
+                s00 = x0.fma(b0, s00);
+                s10 = x1.fma(b0, s10);
+                FloatVector b1 = FloatVector.fromArray(S, bt, w + k);
+                s01 = x0.fma(b1, s01);
+                s11 = x1.fma(b1, s11);
+                FloatVector b2 = FloatVector.fromArray(S, bt, w + 2 * k);
+                s02 = x0.fma(b2, s02);
+                s12 = x1.fma(b2, s12);
+                FloatVector b3 = FloatVector.fromArray(S, bt, w + 3 * k);
+                s03 = x0.fma(b3, s03);
+                s13 = x1.fma(b3, s13);
+                FloatVector b4 = FloatVector.fromArray(S, bt, w + 4 * k);
+                s04 = x0.fma(b4, s04);
+                s14 = x1.fma(b4, s14);
+                FloatVector b5 = FloatVector.fromArray(S, bt, w + 5 * k);
+                s05 = x0.fma(b5, s05);
+                s15 = x1.fma(b5, s15);
+                FloatVector b6 = FloatVector.fromArray(S, bt, w + 6 * k);
+                s06 = x0.fma(b6, s06);
+                s16 = x1.fma(b6, s16);
+                FloatVector b7 = FloatVector.fromArray(S, bt, w + 7 * k);
+                s07 = x0.fma(b7, s07);
+                s17 = x1.fma(b7, s17);
+            }
+            // Lane sums into scratch, not an array of vectors: that would box all sixteen.
+            sums[0] = LaneSums.sum(s00);
+            sums[1] = LaneSums.sum(s01);
+            sums[2] = LaneSums.sum(s02);
+            sums[3] = LaneSums.sum(s03);
+            sums[4] = LaneSums.sum(s04);
+            sums[5] = LaneSums.sum(s05);
+            sums[6] = LaneSums.sum(s06);
+            sums[7] = LaneSums.sum(s07);
+            sums[8] = LaneSums.sum(s10);
+            sums[9] = LaneSums.sum(s11);
+            sums[10] = LaneSums.sum(s12);
+            sums[11] = LaneSums.sum(s13);
+            sums[12] = LaneSums.sum(s14);
+            sums[13] = LaneSums.sum(s15);
+            sums[14] = LaneSums.sum(s16);
+            sums[15] = LaneSums.sum(s17);
+            for (int j = 0; j < cols; j++) {
+                store(dotTail(sums[j], a, r0, bt, bOff + j * k, vk, k), alpha, beta, c, cOff + i * crs + j * ccs);
+                store(dotTail(sums[COLS + j], a, r1, bt, bOff + j * k, vk, k), alpha, beta,
+                        c, cOff + (i + 1) * crs + j * ccs);
+            }
+        }
+        for (; i < rows; i++) {
+            int r = aOff + i * ars;
+            for (int j = 0; j < cols; j++) {
+                FloatVector s = FloatVector.zero(S);
+                for (int p = 0; p < vk; p += L) {
+                    s = FloatVector.fromArray(S, a, r + p).fma(FloatVector.fromArray(S, bt, bOff + j * k + p), s);
+                }
+                store(dotTail(LaneSums.sum(s), a, r, bt, bOff + j * k, vk, k), alpha, beta, c, cOff + i * crs + j * ccs);
+            }
+        }
+    }
+
+    /** {@code sum} plus the products of the k steps from {@code from} on, in order. */
+    private static float dotTail(float sum, float[] a, int aRow, float[] bt, int bRow, int from, int k) {
+        for (int p = from; p < k; p++) {
+            sum = Math.fma(a[aRow + p], bt[bRow + p], sum);
+        }
+        return sum;
+    }
+
+    /**
+     * 2L rows of A' contiguous in i (from {@code a[ai]}, k step {@code acs}) against columns j0 .. j0 + cols
+     * of B' packed by step: per k step two vector loads of A' and one broadcast per column.
+     */
+    private static void outerRows(int cols, int k, float alpha, float[] a, int ai, int acs, float[] bp, int j0,
+                                  float beta, float[] c, int cOff, int crs, int ccs, float[] lanes) {
+        FloatVector t00 = FloatVector.zero(S), t01 = t00, t02 = t00, t03 = t00;
+        FloatVector t04 = t00, t05 = t00, t06 = t00, t07 = t00;
+        FloatVector t10 = t00, t11 = t00, t12 = t00, t13 = t00;
+        FloatVector t14 = t00, t15 = t00, t16 = t00, t17 = t00;
+        for (int p = 0; p < k; p++) {
+            FloatVector x0 = FloatVector.fromArray(S, a, ai + p * acs);
+            FloatVector x1 = FloatVector.fromArray(S, a, ai + p * acs + L);
+            int w = p * L + j0;
+            FloatVector b0 = FloatVector.broadcast(S, bp[w]);
+            t00 = x0.fma(b0, t00);
+            t10 = x1.fma(b0, t10);
+            FloatVector b1 = FloatVector.broadcast(S, bp[w + 1]);
+            t01 = x0.fma(b1, t01);
+            t11 = x1.fma(b1, t11);
+            FloatVector b2 = FloatVector.broadcast(S, bp[w + 2]);
+            t02 = x0.fma(b2, t02);
+            t12 = x1.fma(b2, t12);
+            FloatVector b3 = FloatVector.broadcast(S, bp[w + 3]);
+            t03 = x0.fma(b3, t03);
+            t13 = x1.fma(b3, t13);
+            FloatVector b4 = FloatVector.broadcast(S, bp[w + 4]);
+            t04 = x0.fma(b4, t04);
+            t14 = x1.fma(b4, t14);
+            FloatVector b5 = FloatVector.broadcast(S, bp[w + 5]);
+            t05 = x0.fma(b5, t05);
+            t15 = x1.fma(b5, t15);
+            FloatVector b6 = FloatVector.broadcast(S, bp[w + 6]);
+            t06 = x0.fma(b6, t06);
+            t16 = x1.fma(b6, t16);
+            FloatVector b7 = FloatVector.broadcast(S, bp[w + 7]);
+            t07 = x0.fma(b7, t07);
+            t17 = x1.fma(b7, t17);
+        }
+        // Column by column through scratch (an array of the vectors would box them); columns past cols are padding.
+        int hi = cOff + L * crs;
+        storeColumn(t00, t10, 0, cols, alpha, beta, c, cOff, hi, crs, ccs, lanes);
+        storeColumn(t01, t11, 1, cols, alpha, beta, c, cOff, hi, crs, ccs, lanes);
+        storeColumn(t02, t12, 2, cols, alpha, beta, c, cOff, hi, crs, ccs, lanes);
+        storeColumn(t03, t13, 3, cols, alpha, beta, c, cOff, hi, crs, ccs, lanes);
+        storeColumn(t04, t14, 4, cols, alpha, beta, c, cOff, hi, crs, ccs, lanes);
+        storeColumn(t05, t15, 5, cols, alpha, beta, c, cOff, hi, crs, ccs, lanes);
+        storeColumn(t06, t16, 6, cols, alpha, beta, c, cOff, hi, crs, ccs, lanes);
+        storeColumn(t07, t17, 7, cols, alpha, beta, c, cOff, hi, crs, ccs, lanes);
+    }
+
+    /** Column j (if j &lt; cols) of 2L rows of C': the first L from {@code low}, the next L from {@code high}. */
+    private static void storeColumn(FloatVector low, FloatVector high, int j, int cols, float alpha, float beta,
+                                    float[] c, int lowAt, int highAt, int crs, int ccs, float[] lanes) {
+        if (j >= cols) {
             return;
         }
-        acc.intoArray(lanes, 0);
-        for (int j = 0; j < cols; j++) {
-            int at = ci + j * ccs;
-            float old = beta == 0f ? 0f : c[at] * beta;
-            c[at] = Math.fma(lanes[j], alpha, old);
+        low.intoArray(lanes, 0);
+        high.intoArray(lanes, L);
+        for (int l = 0; l < L; l++) {
+            store(lanes[l], alpha, beta, c, lowAt + l * crs + j * ccs);
+            store(lanes[L + l], alpha, beta, c, highAt + l * crs + j * ccs);
         }
+    }
+
+    private static void store(float sum, float alpha, float beta, float[] c, int at) {
+        c[at] = Math.fma(sum, alpha, beta == 0f ? 0f : c[at] * beta);
     }
 }
