@@ -40,7 +40,7 @@ public final class AttentionBench {
         }
         try (Kernels k = Backends.create(device)) {
             System.out.printf("# AttentionBench on %s: B %d, H %d, D %d, causal; median of %d alternating runs after %d"
-                    + " warm-up%n", k.name(), BATCH, HEADS, HEAD_DIM, reps, warmup);
+                    + " warm-up (and at least 2 s)%n", k.name(), BATCH, HEADS, HEAD_DIM, reps, warmup);
             System.out.printf("%-5s %-8s %10s %10s %7s %14s%n", "T", "pass", "fused ms", "unfused ms", "ratio",
                     "bytes saved");
             for (int t : seqs) {
@@ -84,10 +84,14 @@ public final class AttentionBench {
         }
     }
 
-    /** Median ms of a and b, each rep timing a then b; reading one float of {@code sync} waits for a device. */
+    /**
+     * Median ms of a and b, each rep timing a then b; reading one float of {@code sync} waits for a device. The
+     * warm-up also lasts at least two seconds, so C2 has compiled both before any rep is timed.
+     */
     private static double[] timeBackToBack(Kernels k, Buffer sync, Runnable a, Runnable b, int reps, int warmup) {
         float[] one = new float[1];
-        for (int i = 0; i < warmup; i++) {
+        long start = System.nanoTime();
+        for (int i = 0; i < warmup || System.nanoTime() - start < 2_000_000_000L; i++) {
             a.run();
             b.run();
         }

@@ -82,10 +82,13 @@ public final class GemmBench {
         }
     }
 
-    /** Median GFLOP/s of reps calls after at least warmup calls and a quarter second; timer returns seconds. */
+    /**
+     * Median GFLOP/s of reps calls after at least warmup calls and a second; timer returns seconds. The second
+     * lets C2 compile a path no earlier row took (the skinny kernels run ~50x slower before it does).
+     */
     private static double gflops(double flops, int warmup, int reps, DoubleSupplier timer) {
         double spent = 0;
-        for (int i = 0; i < warmup || spent < 0.25; i++) {
+        for (int i = 0; i < warmup || spent < 1.0; i++) {
             spent += timer.getAsDouble();
         }
         double[] t = new double[reps];
