@@ -1,5 +1,6 @@
 package dev.peft4j.kernels.opencl;
 
+import dev.peft4j.kernels.Buffer;
 import dev.peft4j.kernels.GemmEpilogue;
 
 /**
@@ -96,7 +97,8 @@ final class OpenClGemm {
 
     /**
      * A {@link GemmEpilogue} as kernel arguments: the part bits of gemm.cl's EPI_* and each buffer with its
-     * offset; an absent part binds {@code dummy} (never read; OpenCL has no null buffer argument).
+     * offset. An absent part's slot holds {@code absentPart} (the caller passes C): its bit in {@code parts} is clear,
+     * so the kernel never reads it, and OpenCL has no null buffer argument to pass instead.
      */
     record Epilogue(int parts, float lowRankScale, int rank, OpenClBuffer u, int uOff, int ldu,
                     OpenClBuffer v, int vOff, int ldv, OpenClBuffer bias, int biasOff,
@@ -109,23 +111,30 @@ final class OpenClGemm {
         static final int SHIFT = 8;
         static final int ACTIVATION = 16;
 
-        static Epilogue of(OpenClKernels owner, String op, GemmEpilogue e, OpenClBuffer dummy) {
+        static Epilogue of(OpenClKernels owner, String op, GemmEpilogue e, OpenClBuffer absentPart) {
             int parts = (e.hasLowRank() ? LOW_RANK : 0) | (e.hasBias() ? BIAS : 0) | (e.hasColScale() ? SCALE : 0)
                     | (e.hasColShift() ? SHIFT : 0) | (e.hasActivation() ? ACTIVATION : 0);
             boolean lr = e.hasLowRank();
+            boolean act = e.hasActivation();
             return new Epilogue(parts, e.lowRankScale(), e.rank(),
-                    lr ? Args.buf(owner, op, "epilogue lowRank U", e.lowRankU()) : dummy, lr ? e.lowRankUOffset() : 0,
+                    part(owner, op, lr, "lowRank U", e.lowRankU(), absentPart), lr ? e.lowRankUOffset() : 0,
                     lr ? e.ldu() : 0,
-                    lr ? Args.buf(owner, op, "epilogue lowRank V", e.lowRankV()) : dummy, lr ? e.lowRankVOffset() : 0,
+                    part(owner, op, lr, "lowRank V", e.lowRankV(), absentPart), lr ? e.lowRankVOffset() : 0,
                     lr ? e.ldv() : 0,
-                    e.hasBias() ? Args.buf(owner, op, "epilogue bias", e.bias()) : dummy, e.hasBias() ? e.biasOffset() : 0,
-                    e.hasColScale() ? Args.buf(owner, op, "epilogue colScale", e.colScale()) : dummy,
+                    part(owner, op, e.hasBias(), "bias", e.bias(), absentPart), e.hasBias() ? e.biasOffset() : 0,
+                    part(owner, op, e.hasColScale(), "colScale", e.colScale(), absentPart),
                     e.hasColScale() ? e.colScaleOffset() : 0,
-                    e.hasColShift() ? Args.buf(owner, op, "epilogue colShift", e.colShift()) : dummy,
+                    part(owner, op, e.hasColShift(), "colShift", e.colShift(), absentPart),
                     e.hasColShift() ? e.colShiftOffset() : 0,
-                    e.hasActivation() ? e.activation().ordinal() : 0,
-                    e.hasActivation() ? Args.buf(owner, op, "epilogue activation out", e.activationOut()) : dummy,
-                    e.hasActivation() ? e.activationOutOffset() : 0, e.hasActivation() ? e.ldOut() : 0);
+                    act ? e.activation().ordinal() : 0,
+                    part(owner, op, act, "activation out", e.activationOut(), absentPart),
+                    act ? e.activationOutOffset() : 0, act ? e.ldOut() : 0);
+        }
+
+        /** The OpenCL buffer of a present part (named in errors as "epilogue NAME"), else {@code absentPart}. */
+        private static OpenClBuffer part(OpenClKernels owner, String op, boolean present, String name,
+                                         Buffer b, OpenClBuffer absentPart) {
+            return present ? Args.buf(owner, op, "epilogue " + name, b) : absentPart;
         }
 
         /** Appends the EPI_KERNEL_PARAMS arguments for the block of C starting at (row0, col0). */
