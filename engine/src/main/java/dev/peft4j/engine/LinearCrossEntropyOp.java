@@ -106,7 +106,6 @@ final class LinearCrossEntropyOp {
         private final int block;
         private final Buffer logits; // [rows, block]: one block's logits, then its exp(l - m)
         private final Buffer max;
-        private final Buffer newMax;
         private final Buffer rescale; // exp(m_old - m_new)
         private final Buffer sum;
         private final Buffer targetRows; // W[target] per row
@@ -124,7 +123,6 @@ final class LinearCrossEntropyOp {
             this.block = block;
             logits = k.allocate(rows * block);
             max = k.allocate(rows);
-            newMax = k.allocate(rows);
             rescale = k.allocate(rows);
             sum = k.allocate(rows);
             targetRows = k.allocate(Math.max(1, rows * in));
@@ -147,20 +145,7 @@ final class LinearCrossEntropyOp {
                 int vb = Math.min(block, vocab - v0);
                 boolean first = v0 == 0;
                 k.gemm(false, true, rg, vb, in, 1f, xb, xOff, in, wb, w.offset() + v0 * in, in, 0f, logits, 0, vb);
-                k.maxRows(logits, 0, rg, vb, first ? max : newMax, 0);
-                if (!first) {
-                    k.binary(Binary.MAX, max, 0, newMax, 0, newMax, 0, rg);
-                    k.binary(Binary.SUB, max, 0, newMax, 0, rescale, 0, rg);
-                    k.unary(Unary.EXP, rescale, 0, rescale, 0, rg);
-                }
-                Buffer m = first ? max : newMax;
-                k.broadcastBinary(Binary.SUB, new int[] {rg, vb}, logits, 0, new int[] {vb, 1}, m, 0,
-                        new int[] {1, 0}, logits, 0);
-                k.unary(Unary.EXP, logits, 0, logits, 0, rg * vb);
-                if (!first) {
-                    k.binary(Binary.MUL, sum, 0, rescale, 0, sum, 0, rg);
-                }
-                k.sumRows(logits, 0, rg, vb, sum, 0, !first);
+                k.onlineSoftmaxBlock(logits, 0, rg, vb, max, sum, rescale, 0, first);
                 if (acc != null) {
                     if (!first) {
                         k.broadcastBinary(Binary.MUL, new int[] {rg, in}, acc, 0, new int[] {in, 1}, rescale, 0,
@@ -168,9 +153,6 @@ final class LinearCrossEntropyOp {
                     }
                     k.gemm(false, false, rg, in, vb, 1f, logits, 0, vb, wb, w.offset() + v0 * in, in,
                             first ? 0f : 1f, acc, 0, in);
-                }
-                if (!first) {
-                    k.copy(newMax, 0, max, 0, rg);
                 }
             }
             finish(x, r0, rg, targets, ignoreIndex, scale, dx);
@@ -212,7 +194,7 @@ final class LinearCrossEntropyOp {
 
         @Override
         public void close() {
-            for (Buffer b : new Buffer[] {logits, max, newMax, rescale, sum, targetRows, rowScratch, rowWeights,
+            for (Buffer b : new Buffer[] {logits, max, rescale, sum, targetRows, rowScratch, rowWeights,
                     perRow, losses, acc}) {
                 if (b != null) {
                     b.close();

@@ -197,6 +197,41 @@ public interface Kernels extends AutoCloseable {
     void logSoftmaxBackward(Buffer y, int yOff, Buffer dy, int dyOff, Buffer dx, int dxOff, int rows, int cols);
 
     /**
+     * One block of columns of an online softmax, in place: each row of x [rows, cols] becomes
+     * {@code exp(x - m)}, where m is the row's maximum over this block and the earlier ones. The per-row state
+     * at {@code stateOff} carries m in {@code max} and {@code Σ exp(x - m)} over all blocks so far in
+     * {@code sum}; {@code first} starts it from this block alone. Otherwise {@code rescale[r] = exp(m_old - m)}
+     * is written: the factor every term kept from earlier blocks (such as a running {@code Σ exp(x - m)·v})
+     * must be multiplied by, which {@code sum} already was ({@code sum·rescale + Σ}, two roundings).
+     *
+     * <p>The default composes the row primitives (one pass over x each); a backend may fuse them into one.
+     */
+    default void onlineSoftmaxBlock(Buffer x, int xOff, int rows, int cols, Buffer max, Buffer sum,
+                                    Buffer rescale, int stateOff, boolean first) {
+        int[] shape = {rows, cols};
+        int[] rowMajor = {cols, 1};
+        int[] perRow = {1, 0};
+        if (first) {
+            maxRows(x, xOff, rows, cols, max, stateOff);
+            broadcastBinary(Binary.SUB, shape, x, xOff, rowMajor, max, stateOff, perRow, x, xOff);
+            unary(Unary.EXP, x, xOff, x, xOff, rows * cols);
+            sumRows(x, xOff, rows, cols, sum, stateOff, false);
+            return;
+        }
+        try (Buffer newMax = allocate(Math.max(rows, 1))) {
+            maxRows(x, xOff, rows, cols, newMax, 0);
+            binary(Binary.MAX, max, stateOff, newMax, 0, newMax, 0, rows);
+            binary(Binary.SUB, max, stateOff, newMax, 0, rescale, stateOff, rows);
+            unary(Unary.EXP, rescale, stateOff, rescale, stateOff, rows);
+            broadcastBinary(Binary.SUB, shape, x, xOff, rowMajor, newMax, 0, perRow, x, xOff);
+            unary(Unary.EXP, x, xOff, x, xOff, rows * cols);
+            binary(Binary.MUL, sum, stateOff, rescale, stateOff, sum, stateOff, rows);
+            sumRows(x, xOff, rows, cols, sum, stateOff, true);
+            copy(newMax, 0, max, stateOff, rows);
+        }
+    }
+
+    /**
      * Fused softmax cross-entropy forward. For each row r with {@code targets[r] != ignoreIndex}:
      * {@code losses[r] = logsumexp(logits[r]) - logits[r, t]}; ignored rows get 0. {@code lse[r]} keeps
      * the log-sum-exp for the backward. A target outside [0, vocab) throws.

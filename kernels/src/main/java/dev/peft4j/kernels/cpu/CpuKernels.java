@@ -424,6 +424,17 @@ public final class CpuKernels implements Kernels {
     }
 
     @Override
+    public void onlineSoftmaxBlock(Buffer x, int xOff, int rows, int cols, Buffer max, Buffer sum, Buffer rescale,
+                                   int stateOff, boolean first) {
+        checkRows("onlineSoftmaxBlock", rows, cols);
+        float[] xv = span("onlineSoftmaxBlock", "x", x, xOff, (long) rows * cols);
+        float[] mv = span("onlineSoftmaxBlock", "max", max, stateOff, rows);
+        float[] sv = span("onlineSoftmaxBlock", "sum", sum, stateOff, rows);
+        float[] rv = first ? null : span("onlineSoftmaxBlock", "rescale", rescale, stateOff, rows);
+        softmax.onlineSoftmaxBlock(xv, xOff, rows, cols, mv, sv, rv, stateOff, first);
+    }
+
+    @Override
     public void softmaxBackward(Buffer y, int yOff, Buffer dy, int dyOff, Buffer dx, int dxOff,
                                 int rows, int cols, float scale) {
         float[] dxv = optionalArray("softmaxBackward", "dx", dx);

@@ -35,6 +35,32 @@ final class SoftmaxKernels {
         });
     }
 
+    /**
+     * {@link dev.peft4j.kernels.Kernels#onlineSoftmaxBlock}, one row at a time: the row's maximum, then
+     * exp(x - m) written back and summed while the row is still in L1 (one pass over the block from memory
+     * where the composed form makes four).
+     */
+    void onlineSoftmaxBlock(float[] x, int xOff, int rows, int cols, float[] max, float[] sum, float[] rescale,
+                            int stateOff, boolean first) {
+        parallel.forRange(rows, (long) cols * EXP_COST, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int xi = xOff + r * cols;
+                int si = stateOff + r;
+                float blockMax = Reductions.rowMax(x, xi, cols);
+                float m = first ? blockMax : Math.max(max[si], blockMax);
+                float blockSum = expShiftedInto(x, xi, 1f, m, x, xi, cols);
+                if (first) {
+                    sum[si] = blockSum;
+                } else {
+                    float factor = (float) Math.exp(max[si] - m);
+                    rescale[si] = factor;
+                    sum[si] = sum[si] * factor + blockSum;
+                }
+                max[si] = m;
+            }
+        });
+    }
+
     /** y = exp(scale*x - max) / sum over n columns. */
     private static void softmaxRow(float[] x, int xi, float[] y, int yi, int n, float scale) {
         float max = Float.NEGATIVE_INFINITY;

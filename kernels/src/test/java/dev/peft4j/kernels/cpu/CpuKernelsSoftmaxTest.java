@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -86,6 +87,66 @@ class CpuKernelsSoftmaxTest {
             float[] y = new float[rows * cols];
             k.softmax(buf(x), 0, buf(y), 0, rows, cols, 0.7f, false, 0);
             assertClose(softmaxRef(toDouble(x), rows, cols, 0.7, false, 0), y, 1e-5, 1e-7, "softmax cols=" + cols);
+        }
+    }
+
+    /**
+     * Three column blocks through the online softmax: the second block raises some rows' maximum (rescale
+     * below 1), the third raises none (rescale exactly 1). Each block must come out as exp(x - m) for the
+     * running m, and the state must end as the whole row's max and Σ exp(x - max).
+     */
+    @ParameterizedTest(autoCloseArguments = false) // the shared backends outlive one test
+    @MethodSource("backends")
+    void onlineSoftmaxBlocksMatchTheWholeRowSoftmax(CpuKernels k) {
+        Random rnd = new Random(13);
+        for (int cols : COLS) {
+            int rows = 4;
+            int stateOff = 2;
+            float[][] blocks = new float[3][];
+            for (int b = 0; b < 3; b++) {
+                blocks[b] = b < 2 ? uniform(rnd, 1 + rows * cols, -3, 3) : uniform(rnd, 1 + rows * cols, -6, -4);
+            }
+            for (int r = 0; r < rows; r += 2) {
+                blocks[1][1 + r * cols] = 5f + r; // rows 0 and 2: the maximum moves in block 1
+            }
+            float[] max = new float[stateOff + rows];
+            float[] sum = new float[stateOff + rows];
+            float[] rescale = new float[stateOff + rows];
+            double[][] inputs = new double[3][];
+            double[] runningMax = new double[rows];
+            Arrays.fill(runningMax, Double.NEGATIVE_INFINITY);
+            for (int b = 0; b < 3; b++) {
+                double[] before = runningMax.clone();
+                double[] x = inputs[b] = toDouble(blocks[b]);
+                k.onlineSoftmaxBlock(buf(blocks[b]), 1, rows, cols, buf(max), buf(sum), buf(rescale), stateOff, b == 0);
+                double[] expected = new double[rows * cols];
+                for (int r = 0; r < rows; r++) {
+                    for (int c = 0; c < cols; c++) {
+                        runningMax[r] = Math.max(runningMax[r], x[1 + r * cols + c]);
+                    }
+                    for (int c = 0; c < cols; c++) {
+                        expected[r * cols + c] = Math.exp(x[1 + r * cols + c] - runningMax[r]);
+                    }
+                    assertEquals(runningMax[r], max[stateOff + r], 0, "max after block " + b);
+                    if (b > 0) {
+                        assertEquals(Math.exp(before[r] - runningMax[r]), rescale[stateOff + r], 1e-6,
+                                "rescale of block " + b + " row " + r);
+                    }
+                }
+                assertClose(expected, Arrays.copyOfRange(blocks[b], 1, 1 + rows * cols), 1e-5, 1e-7,
+                        "block " + b + " cols=" + cols);
+            }
+            for (int r = 0; r < rows; r++) {
+                assertEquals(1f, rescale[stateOff + r], 0, "block 2 (all below the maximum) rescales nothing");
+                double expectedSum = 0;
+                for (double[] x : inputs) {
+                    for (int c = 0; c < cols; c++) {
+                        expectedSum += Math.exp(x[1 + r * cols + c] - runningMax[r]);
+                    }
+                }
+                assertEquals(expectedSum, sum[stateOff + r], 1e-5 * expectedSum, "sum row " + r + " cols=" + cols);
+            }
+            assertTrue(max[stateOff] >= 5f && max[stateOff + 2] >= 7f);
         }
     }
 

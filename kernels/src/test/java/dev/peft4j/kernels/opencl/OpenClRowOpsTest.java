@@ -71,6 +71,23 @@ class OpenClRowOpsTest {
                 (k, b) -> k.softmax(b[0], 0, b[1], 0, 5, 5, 1f, true, 5));
     }
 
+    /** The CPU backend fuses the online softmax block; OpenCL runs the interface's composition of row ops. */
+    @Test
+    void onlineSoftmaxBlocksAgreeWithTheComposedRowOps() {
+        Random rnd = new Random(24);
+        for (int cols : COLS) {
+            int rows = 5;
+            float[] first = random(rnd, rows * cols, -4f, 4f);
+            float[] second = random(rnd, rows * cols, -4f, 6f); // moves some rows' maximum
+            compare("onlineSoftmaxBlock cols=" + cols, 1e-5, 1e-7,
+                    new float[][]{first, second, new float[rows + 1], new float[rows + 1], new float[rows + 1]},
+                    (k, b) -> {
+                        k.onlineSoftmaxBlock(b[0], 0, rows, cols, b[2], b[3], b[4], 1, true);
+                        k.onlineSoftmaxBlock(b[1], 0, rows, cols, b[2], b[3], b[4], 1, false);
+                    });
+        }
+    }
+
     @Test
     void softmaxBackwardsAccumulate() {
         Random rnd = new Random(23);
