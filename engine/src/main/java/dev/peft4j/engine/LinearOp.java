@@ -72,8 +72,10 @@ final class LinearOp {
         Tensor vc = v == null ? null : v.contiguous();
         int[] outShape = x.shape();
         outShape[outShape.length - 1] = outF;
-        Tensor y = x.newZeros(outShape); // the output, or the pre-activation when act != null
-        Tensor out = act == null ? y : x.newZeros(outShape);
+        // Without a backward to feed, an activation goes in place: no pre-activation tensor is kept.
+        boolean keepPreActivation = act != null && Autograd.needsRecording(xc, w, bc, uc, vc, shift);
+        Tensor y = x.newZeros(outShape); // the output, or the pre-activation when it is kept
+        Tensor out = keepPreActivation ? x.newZeros(outShape) : y;
         GemmEpilogue.Builder epilogue = GemmEpilogue.builder();
         if (bc != null) {
             epilogue.bias(bc.buffer(), bc.offset());
@@ -87,8 +89,10 @@ final class LinearOp {
         if (shift != null) {
             epilogue.colShift(shift.buffer(), shift.offset());
         }
-        if (act != null) {
+        if (keepPreActivation) {
             epilogue.activation(act, out.buffer(), 0, outF);
+        } else if (act != null) {
+            epilogue.activationInPlace(act);
         }
         Kernels k = x.kernels();
         // op(B) must be Wᵀ: a row-major W is read transposed; a transposed view of a row-major matrix is not.
@@ -109,7 +113,7 @@ final class LinearOp {
         Tensor savedW = targetX != null ? w : null;
         Tensor savedU = targetV != null ? uc : null;
         Tensor savedV = targetU != null ? vc : null;
-        Tensor preActivation = act != null ? y : null;
+        Tensor preActivation = keepPreActivation ? y : null;
         return Autograd.record(out, act == null ? "linear" : "linear_" + act.name().toLowerCase(), gOut -> {
             Tensor gy = gOut;
             if (preActivation != null) {

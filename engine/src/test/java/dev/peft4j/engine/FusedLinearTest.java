@@ -29,6 +29,21 @@ class FusedLinearTest {
                 new int[][] {{3, 33, 40}, {40, 70}, {70}});
     }
 
+    /** Under noGrad the activation goes in place (no pre-activation kept): same values as the recorded forward. */
+    @Test
+    void activationWithoutGradientEqualsTheRecordedForward() {
+        Tensor x = randomParam(6, 1, 3, 33, 40);
+        Tensor w = randomParam(7, 1, 70, 40);
+        Tensor b = randomParam(8, 1, 70);
+        Tensor recorded = Functional.linear(x, w, b, Unary.GELU_TANH);
+        Tensor plain;
+        try (var ignored = Autograd.noGrad()) {
+            plain = Functional.linear(x, w, b, Unary.GELU_TANH);
+        }
+        assertEquals(null, plain.gradFn());
+        assertArrayEquals(recorded.toArray(), plain.toArray(), 0f);
+    }
+
     @Test
     void lowRankUpdateMatchesASecondLinear() {
         GradCheck.againstEngine("linear + u·Vᵀ fused", in -> Functional.linearLowRank(in[0], in[1], in[2], in[3], in[4]),

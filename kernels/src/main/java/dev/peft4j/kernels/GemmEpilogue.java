@@ -9,12 +9,14 @@ package dev.peft4j.kernels;
  * t = alpha·(op(A)·op(B))[i,j] + beta·C[i,j] + lowRankScale·Σ_r U[i,r]·V[j,r] + bias[j]
  * t = colScale[j]·t + colShift[j]
  * C[i,j] = t;  out[i,j] = f(t)   (out only with an activation)
+ * C[i,j] = f(t)                   (an activation in place)
  * </pre>
  *
  * U is m×rank and V n×rank, both row-major (V is LoRA's {@code lora_B} weight [out, r], U the rank-r
  * intermediate {@code dropout(x)·Aᵀ}); bias, colScale and colShift hold n floats. With an activation C keeps
  * the pre-activation value, which the activation's backward needs, and {@code out} (m×n, row stride
- * {@code ldOut}) receives f(t); {@code out} must not overlap C, U or V. Immutable: build one with
+ * {@code ldOut}) receives f(t); {@code out} must not overlap C, U or V. An activation in place stores f(t) in C
+ * and keeps no pre-activation: for a forward that records no backward. Immutable: build one with
  * {@link #builder()}; {@link #NONE} is the plain GEMM.
  */
 public final class GemmEpilogue {
@@ -153,6 +155,11 @@ public final class GemmEpilogue {
         return activation != null;
     }
 
+    /** Whether C itself receives f(t) ({@link #activationOut()} is then null). */
+    public boolean activationInPlace() {
+        return activation != null && out == null;
+    }
+
     /** The activation f, or null. */
     public Unary activation() {
         return activation;
@@ -191,7 +198,7 @@ public final class GemmEpilogue {
         if (hasColShift()) {
             vector(op, "epilogue colShift", colShift, colShiftOff, n);
         }
-        if (hasActivation()) {
+        if (hasActivation() && !activationInPlace()) {
             if (ldOut < n) {
                 throw new IllegalArgumentException(op + ": epilogue activation out has row stride ldOut = " + ldOut
                         + " < n = " + n + " columns");
@@ -210,7 +217,7 @@ public final class GemmEpilogue {
         if (hasBias()) sb.append("bias ");
         if (hasColScale()) sb.append("colScale ");
         if (hasColShift()) sb.append("colShift ");
-        if (hasActivation()) sb.append("activation(").append(activation).append(") ");
+        if (hasActivation()) sb.append("activation(").append(activation).append(activationInPlace() ? ", in place) " : ") ");
         sb.setLength(sb.length() - 1);
         return sb.append(']').toString();
     }
@@ -321,6 +328,16 @@ public final class GemmEpilogue {
             this.out = out;
             this.outOff = outOff;
             this.ldOut = ldOut;
+            return this;
+        }
+
+        /** Stores {@code f(t)} in C itself, keeping no pre-activation (a forward without backward). */
+        public Builder activationInPlace(Unary f) {
+            once(activation, "activation");
+            if (f == null) {
+                throw new IllegalArgumentException("GemmEpilogue: epilogue activation function is null");
+            }
+            activation = f;
             return this;
         }
 

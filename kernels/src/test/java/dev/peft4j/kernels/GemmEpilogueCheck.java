@@ -88,6 +88,10 @@ public final class GemmEpilogueCheck {
             fusedC = read(kx, cb, c0.length);
             if (parts.activation != null) fusedOut = read(kx, outB, pad + m * ldOut);
         }
+        if (parts.activation != null) {
+            checkInPlace(kx, ta, tb, m, n, k, alpha, beta, parts, pad, a, b, c0, u, v, bias, scale, shift,
+                    lowRankScale, fusedOut, what);
+        }
 
         // Unfused, on the same backend, in a contiguous m×n R.
         float[] r;
@@ -176,6 +180,42 @@ public final class GemmEpilogueCheck {
             assertTrue(Float.compare(fusedC[at], c0[at]) == 0, what + ": C before its offset changed at " + at);
             if (fusedOut != null) {
                 assertTrue(fusedOut[at] == 0f, what + ": out before its offset changed at " + at);
+            }
+        }
+    }
+
+    /**
+     * The same epilogue with its activation in place: C must hold exactly what {@code out} held (the same
+     * function of the same pre-activation), and C's padding must stay as it was.
+     */
+    private static void checkInPlace(Kernels kx, boolean ta, boolean tb, int m, int n, int k, float alpha,
+                                     float beta, Parts parts, int pad, float[] a, float[] b, float[] c0, float[] u,
+                                     float[] v, float[] bias, float[] scale, float[] shift, float lowRankScale,
+                                     float[] fusedOut, String what) {
+        int ldc = n + pad;
+        float[] inPlace;
+        try (Buffer ab = kx.upload(a, 0, a.length); Buffer bb = kx.upload(b, 0, b.length);
+             Buffer cb = kx.upload(c0, 0, c0.length); Buffer ub = kx.upload(u, 0, u.length);
+             Buffer vb = kx.upload(v, 0, v.length); Buffer biasB = kx.upload(bias, 0, bias.length);
+             Buffer scaleB = kx.upload(scale, 0, scale.length); Buffer shiftB = kx.upload(shift, 0, shift.length)) {
+            GemmEpilogue.Builder eb = GemmEpilogue.builder();
+            if (parts.rank > 0) eb.lowRank(lowRankScale, parts.rank, ub, pad, parts.rank + pad, vb, pad, parts.rank + pad);
+            if (parts.bias) eb.bias(biasB, pad);
+            if (parts.scale) eb.colScale(scaleB, pad);
+            if (parts.shift) eb.colShift(shiftB, pad);
+            eb.activationInPlace(parts.activation);
+            kx.gemm(ta, tb, m, n, k, alpha, ab, pad, (ta ? m : k) + pad, bb, pad, (tb ? k : n) + pad, beta,
+                    cb, pad, ldc, eb.build());
+            inPlace = read(kx, cb, c0.length);
+        }
+        for (int at = 0; at < inPlace.length; at++) {
+            int i = (at - pad) / ldc;
+            int j = (at - pad) % ldc;
+            boolean inC = at >= pad && i < m && j < n;
+            float want = inC ? fusedOut[pad + i * (n + pad) + j] : c0[at];
+            if (Float.compare(inPlace[at], want) != 0) {
+                fail(what + ": in place, C element " + at + " is " + inPlace[at] + ", expected "
+                        + (inC ? "f(t) = " : "untouched ") + want);
             }
         }
     }

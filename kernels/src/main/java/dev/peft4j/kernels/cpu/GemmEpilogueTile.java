@@ -75,7 +75,8 @@ final class GemmEpilogueTile {
                 e.hasColScale() ? Checks.array(op, "epilogue colScale", e.colScale()) : null, e.colScaleOffset(),
                 e.hasColShift() ? Checks.array(op, "epilogue colShift", e.colShift()) : null, e.colShiftOffset(),
                 e.activation(),
-                e.hasActivation() ? Checks.array(op, "epilogue activation out", e.activationOut()) : null,
+                e.hasActivation() && !e.activationInPlace()
+                        ? Checks.array(op, "epilogue activation out", e.activationOut()) : null,
                 e.activationOutOffset(), e.ldOut());
     }
 
@@ -127,7 +128,12 @@ final class GemmEpilogueTile {
             return;
         }
         for (int i = 0; i < mr; i++) {
-            UnaryLoops.apply(activation, c, cIdx + i * ldc, out, outOff + (i0 + i) * ldOut + j0, nc);
+            int row = cIdx + i * ldc;
+            if (out == null) { // in place
+                UnaryLoops.apply(activation, c, row, c, row, nc);
+            } else {
+                UnaryLoops.apply(activation, c, row, out, outOff + (i0 + i) * ldOut + j0, nc);
+            }
         }
     }
 

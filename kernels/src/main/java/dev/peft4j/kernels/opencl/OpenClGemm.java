@@ -110,12 +110,15 @@ final class OpenClGemm {
         static final int SCALE = 4;
         static final int SHIFT = 8;
         static final int ACTIVATION = 16;
+        static final int ACTIVATION_IN_PLACE = 32; // with ACTIVATION: C receives f(t), out is not written
 
         static Epilogue of(OpenClKernels owner, String op, GemmEpilogue e, OpenClBuffer absentPart) {
             int parts = (e.hasLowRank() ? LOW_RANK : 0) | (e.hasBias() ? BIAS : 0) | (e.hasColScale() ? SCALE : 0)
-                    | (e.hasColShift() ? SHIFT : 0) | (e.hasActivation() ? ACTIVATION : 0);
+                    | (e.hasColShift() ? SHIFT : 0) | (e.hasActivation() ? ACTIVATION : 0)
+                    | (e.activationInPlace() ? ACTIVATION_IN_PLACE : 0);
             boolean lr = e.hasLowRank();
             boolean act = e.hasActivation();
+            boolean actOut = act && !e.activationInPlace();
             return new Epilogue(parts, e.lowRankScale(), e.rank(),
                     part(owner, op, lr, "lowRank U", e.lowRankU(), absentPart), lr ? e.lowRankUOffset() : 0,
                     lr ? e.ldu() : 0,
@@ -127,8 +130,8 @@ final class OpenClGemm {
                     part(owner, op, e.hasColShift(), "colShift", e.colShift(), absentPart),
                     e.hasColShift() ? e.colShiftOffset() : 0,
                     act ? e.activation().ordinal() : 0,
-                    part(owner, op, act, "activation out", e.activationOut(), absentPart),
-                    act ? e.activationOutOffset() : 0, act ? e.ldOut() : 0);
+                    part(owner, op, actOut, "activation out", e.activationOut(), absentPart),
+                    actOut ? e.activationOutOffset() : 0, actOut ? e.ldOut() : 0);
         }
 
         /** The OpenCL buffer of a present part (named in errors as "epilogue NAME"), else {@code absentPart}. */
@@ -146,7 +149,8 @@ final class OpenClGemm {
                     .mem(bias).i((parts & BIAS) != 0 ? biasOff + col0 : 0)
                     .mem(colScale).i((parts & SCALE) != 0 ? colScaleOff + col0 : 0)
                     .mem(colShift).i((parts & SHIFT) != 0 ? colShiftOff + col0 : 0)
-                    .i(activation).mem(out).i((parts & ACTIVATION) != 0 ? outOff + row0 * ldOut + col0 : 0).i(ldOut);
+                    .i(activation).mem(out).i((parts & (ACTIVATION | ACTIVATION_IN_PLACE)) == ACTIVATION
+                            ? outOff + row0 * ldOut + col0 : 0).i(ldOut);
         }
     }
 

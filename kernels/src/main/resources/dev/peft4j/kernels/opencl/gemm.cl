@@ -61,6 +61,7 @@ typedef float8 floatN;
 #define EPI_SCALE 4
 #define EPI_SHIFT 8
 #define EPI_ACT 16
+#define EPI_ACT_IN_PLACE 32 // with EPI_ACT: C keeps f(t) and out is not written
 #define EPI_PARAMS const int epi, const float lrScale, const int rank, \
     __global const float* U, const int ldu, __global const float* V, const int ldv, \
     __global const float* bias, __global const float* colScale, __global const float* colShift, \
@@ -84,7 +85,10 @@ inline float epilogue_at(float t, const int i, const int j, EPI_PARAMS) {
     if (epi & EPI_BIAS) t = t + bias[j];
     if (epi & EPI_SCALE) t = t * colScale[j];
     if (epi & EPI_SHIFT) t = t + colShift[j];
-    if (epi & EPI_ACT) out[i * ldOut + j] = unary_f(act, t);
+    if (epi & EPI_ACT) {
+        if (epi & EPI_ACT_IN_PLACE) return unary_f(act, t);
+        out[i * ldOut + j] = unary_f(act, t);
+    }
     return t;
 }
 
