@@ -53,7 +53,7 @@ typedef float8 floatN;
 
 // Fused epilogue (GemmEpilogue): after alpha/beta, per element of C at row i, column j of the block
 //   t += lrScale * sum_r U[i,r] V[j,r];  t += bias[j];  t *= colScale[j];  t += colShift[j];
-//   C[i,j] = t;  out[i,j] = unary_f(act, t)
+//   C[i,j] = t;  out[i,j] = unary_f(act, t)   (or C[i,j] = unary_f(act, t) with EPI_ACT_IN_PLACE)
 // `epi` is a bit set of EPI_* parts; U, V, bias, colScale, colShift and out point at the block's
 // origin. The plain kernels pass EPI_NONE, so after inlining their store phase is unchanged.
 #define EPI_LOWRANK 1
