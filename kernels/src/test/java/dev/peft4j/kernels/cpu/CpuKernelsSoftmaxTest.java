@@ -117,7 +117,8 @@ class CpuKernelsSoftmaxTest {
             Arrays.fill(runningMax, Double.NEGATIVE_INFINITY);
             for (int b = 0; b < 3; b++) {
                 double[] before = runningMax.clone();
-                double[] x = inputs[b] = toDouble(blocks[b]);
+                inputs[b] = toDouble(blocks[b]); // kept: the kernel overwrites the block in place
+                double[] x = inputs[b];
                 k.onlineSoftmaxBlock(buf(blocks[b]), 1, rows, cols, buf(max), buf(sum), buf(rescale), stateOff, b == 0);
                 double[] expected = new double[rows * cols];
                 for (int r = 0; r < rows; r++) {
