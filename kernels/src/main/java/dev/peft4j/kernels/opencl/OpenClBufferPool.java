@@ -83,10 +83,7 @@ final class OpenClBufferPool implements AutoCloseable {
     }
 
     private cl_mem create(long cls, long requested) {
-        if (cls > cl.maxAllocBytes) {
-            throw new OpenClOutOfMemoryException(cl.info.name(), requested, cl.info.globalMemBytes(), cl.maxAllocBytes,
-                    heldBytes, "the request exceeds the device's maximum single allocation", null);
-        }
+        requireSingleAllocation(cls, requested);
         cl_mem mem;
         try {
             mem = clCreateBuffer(cl.context, CL_MEM_READ_WRITE, cls, null, null);
@@ -105,6 +102,14 @@ final class OpenClBufferPool implements AutoCloseable {
         if (heldBytes > highWaterBytes) highWaterBytes = heldBytes;
         if (held.size() > highWaterCount) highWaterCount = held.size();
         return mem;
+    }
+
+    /** Refuses a memory object of {@code cls} bytes larger than the device allows in one allocation. */
+    void requireSingleAllocation(long cls, long requested) {
+        if (cls > cl.maxAllocBytes) {
+            throw new OpenClOutOfMemoryException(cl.info.name(), requested, cl.info.globalMemBytes(), cl.maxAllocBytes,
+                    heldBytes, "the request exceeds the device's maximum single allocation", null);
+        }
     }
 
     static boolean isOutOfMemory(int status) {

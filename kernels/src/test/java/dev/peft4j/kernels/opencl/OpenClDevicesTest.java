@@ -45,10 +45,20 @@ class OpenClDevicesTest {
     @Test
     void oversizedAllocationNamesRequestAndDeviceMemory() {
         OpenClKernels cl = OpenClTestBackend.get();
+        long largest = 4L * Integer.MAX_VALUE;
+        if (OpenClBufferPool.sizeClass(largest) > cl.context().maxAllocBytes) { // the public path can exceed it
+            OpenClOutOfMemoryException e = assertThrows(OpenClOutOfMemoryException.class,
+                    () -> cl.allocate(Integer.MAX_VALUE));
+            assertEquals(largest, e.requestedBytes());
+            assertTrue(e.getMessage().contains("requested 8.00 GiB") && e.getMessage().contains("global memory"),
+                    e.getMessage());
+        }
+        // Devices whose single allocation holds 2^31 floats (PoCL on a 24 GiB host allows 8 GiB): one float over.
+        long over = cl.context().maxAllocBytes + 4;
         OpenClOutOfMemoryException e = assertThrows(OpenClOutOfMemoryException.class,
-                () -> cl.allocate(Integer.MAX_VALUE));
-        assertEquals(4L * Integer.MAX_VALUE, e.requestedBytes());
-        assertTrue(e.getMessage().contains("requested 8.00 GiB") && e.getMessage().contains("global memory"),
-                e.getMessage());
+                () -> cl.pool().requireSingleAllocation(OpenClBufferPool.sizeClass(over), over));
+        assertEquals(over, e.requestedBytes());
+        assertTrue(e.getMessage().contains("(" + over + " bytes)") && e.getMessage().contains("max single allocation")
+                && e.getMessage().contains(cl.context().info.name()), e.getMessage());
     }
 }
