@@ -157,6 +157,23 @@ def prepare(mode, model, ids):
     return step
 
 
+def require_fast_blas(threads):
+    """Refuses to time a peer on the reference BLAS: Debian's torch calls libblas.so.3, which is netlib's
+    (~6 GFLOP/s here) unless OpenBLAS provides it through alternatives (~160 GFLOP/s on 2 cores)."""
+    a, b = torch.randn(512, 768), torch.randn(768, 768)
+    for _ in range(2):
+        a @ b
+    t0 = time.perf_counter()
+    for _ in range(4):
+        a @ b
+    gflops = 4 * 2 * 512 * 768 * 768 / (time.perf_counter() - t0) / 1e9
+    print("# torch matmul 512x768x768: %.1f GFLOP/s on %d threads" % (gflops, threads))
+    if gflops < 30:
+        raise SystemExit("torch_bench.py: PyTorch's matmul runs at %.1f GFLOP/s, the reference BLAS's speed: "
+                         "libblas.so.3 is not OpenBLAS. Install it (apt-get install -y libopenblas0-openmp) "
+                         "so the peer is the one users have." % gflops)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", choices=sorted(SHAPES), default="small")
@@ -167,6 +184,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1234)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    require_fast_blas(args.threads)
     torch.manual_seed(args.seed)
     shape = SHAPES[args.config]
     ids = torch.randint(0, shape["vocab"], (shape["batch"], shape["seq"]))

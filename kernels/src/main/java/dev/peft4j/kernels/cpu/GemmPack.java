@@ -169,18 +169,25 @@ final class GemmPack {
                 }
                 continue;
             }
+            int from = s + j * ld;
+            int p0 = 0;
+            int realRows = Math.min(L, rows - j);
+            if (RegisterTranspose.SUPPORTED && realRows >= Math.min(L, width - j)) { // no lane of the panel is padding
+                for (; p0 + RegisterTranspose.N <= kc; p0 += RegisterTranspose.N) {
+                    RegisterTranspose.block(src, from + p0, ld, realRows, dst, base + p0 * width + j, width);
+                }
+            }
             for (int l = 0; l < L; l++) {
                 rowIdx[l] = j + l < rows ? l * ld : 0;
             }
-            int from = s + j * ld;
             if (j + L <= rows) {
-                for (int p = 0; p < kc; p++) {
+                for (int p = p0; p < kc; p++) {
                     FloatVector.fromArray(S, src, from + p, rowIdx, 0).intoArray(dst, base + p * width + j);
                 }
             } else {
                 VectorMask<Float> present = S.indexInRange(j, rows);
                 FloatVector zero = FloatVector.zero(S);
-                for (int p = 0; p < kc; p++) {
+                for (int p = p0; p < kc; p++) {
                     zero.blend(FloatVector.fromArray(S, src, from + p, rowIdx, 0), present)
                             .intoArray(dst, base + p * width + j);
                 }
