@@ -17,8 +17,10 @@ public final class BenchMain {
               train-step   full training step, CPU against OpenCL (TrainStepBench)
               epilogue     fused GEMM epilogues against unfused, ms and ratio [--reps N] [--device cpu|opencl]
               attention    fused (flash-style) attention against unfused, ms and ratio [--device] [--seq 128,512]
+              sparse       sparse-delta weight gradient: sampled GEMM against dense dW over densities, and the
+                           crossover density [--shapes 768x3072] [--densities 0.001,0.01,...] [--device]
               jmh          the JMH benchmarks (GemmBenchmark, EpilogueBenchmark, AttentionBenchmark,
-                           LmHeadLossBenchmark, GemmLoadsBenchmark);
+                           LmHeadLossBenchmark, GemmLoadsBenchmark, SampledGemmBenchmark);
                            JMH's own options follow, e.g. `jmh LmHeadLoss -prof gc`""";
 
     private BenchMain() {
@@ -38,6 +40,7 @@ public final class BenchMain {
                 case "train-step" -> TrainStepBench.main(rest);
                 case "epilogue" -> EpilogueBench.main(rest);
                 case "attention" -> AttentionBench.main(rest);
+                case "sparse" -> SparseGradBench.main(rest);
                 case "jmh" -> org.openjdk.jmh.Main.main(rest);
                 default -> throw new IllegalArgumentException("unknown benchmark '" + args[0] + "'");
             }

@@ -185,12 +185,13 @@ public final class GemmBench {
         return Math.exp(xs.stream().mapToDouble(Math::log).average().orElse(0));
     }
 
-    private static List<int[]> parseShapes(String s) {
+    /** {@code --shapes} of a Linear's widths, input x output: "768x2304,768x3072". */
+    static List<int[]> parseShapes(String s) {
         List<int[]> out = new ArrayList<>();
         for (String kn : s.split(",")) {
             String[] f = kn.split("x");
             if (f.length != 2) {
-                throw new IllegalArgumentException("--shapes: '" + kn + "' is not KxN (e.g. 768x2304)");
+                throw new IllegalArgumentException("--shapes: '" + kn + "' is not KxN (input x output width, e.g. 768x2304)");
             }
             out.add(new int[] {Integer.parseInt(f[0]), Integer.parseInt(f[1])});
         }

@@ -1,0 +1,47 @@
+package dev.peft4j.bench;
+
+import dev.peft4j.kernels.Kernels;
+import dev.peft4j.kernels.opencl.OpenClKernels;
+import java.util.Arrays;
+
+/** Timing for the quick (non-JMH) tables: variants measured in interleaved rounds on one backend. */
+final class InterleavedRounds {
+
+    private InterleavedRounds() {
+    }
+
+    /**
+     * Median milliseconds of each variant over reps rounds after warm-up (at least warmup rounds and half a
+     * second). Each round runs every variant once, so load from other processes hits all of them alike.
+     */
+    static double[] medianMs(Runnable[] variants, Kernels kx, int warmup, int reps) {
+        long start = System.nanoTime();
+        for (int i = 0; i < warmup || System.nanoTime() - start < 500_000_000L; i++) {
+            for (Runnable v : variants) {
+                v.run();
+                sync(kx);
+            }
+        }
+        double[][] ms = new double[variants.length][reps];
+        for (int r = 0; r < reps; r++) {
+            for (int v = 0; v < variants.length; v++) {
+                long t0 = System.nanoTime();
+                variants[v].run();
+                sync(kx);
+                ms[v][r] = (System.nanoTime() - t0) / 1e6;
+            }
+        }
+        double[] med = new double[variants.length];
+        for (int v = 0; v < variants.length; v++) {
+            Arrays.sort(ms[v]);
+            med[v] = ms[v][reps / 2];
+        }
+        return med;
+    }
+
+    private static void sync(Kernels kx) {
+        if (kx instanceof OpenClKernels cl) {
+            cl.finish();
+        }
+    }
+}
