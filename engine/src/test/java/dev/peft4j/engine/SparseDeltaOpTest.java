@@ -12,15 +12,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * x·(W + scatter(idx, v))ᵀ + b: float64 forward and every gradient (x, v, W, b) for both weight layouts,
- * the values' gradient equals the dense dW gathered at the indices, a frozen W costs no dense dW, and
- * malformed patterns are refused.
+ * the values' gradient equals the dense dW gathered at the indices on both of its paths (sampled below
+ * {@link SparseDeltaOp#DENSE_GRADIENT_DENSITY}, dense above), a frozen W keeps no dense dW, and malformed
+ * patterns are refused.
  */
 class SparseDeltaOpTest {
 
     private static final int OUT = 5;
     private static final int IN = 4;
-    // Entries spread over rows 0, 1, 3, 4 with gaps, a full row run (row 3) and the last entry.
+    // Entries spread over rows 0, 1, 3, 4 with gaps, a full row run (row 3) and the last entry: 40 % dense.
     private static final int[] IDX = {1, 2, 7, 12, 13, 14, 15, 19};
+    // A 40 x 30 weight at 0.83 %, below the crossover: runs, gaps, a row's first and last entries, the last one.
+    private static final int SPARSE_OUT = 40;
+    private static final int SPARSE_IN = 30;
+    private static final int[] SPARSE_IDX = {0, 29, 30, 31, 32, 417, 600, 899, 1000, 1199};
 
     /** Dense [out, in] W + scatter in float64 from W as stored. */
     private static double[] effective(double[] w, double[] v, boolean inOut) {
@@ -54,28 +59,42 @@ class SparseDeltaOpTest {
     }
 
     @Test
-    void valueGradientIsTheDenseGradientGatheredAtTheIndices() {
+    void valueGradientIsTheDenseGradientGatheredAtTheIndicesOnBothPaths() {
+        assertTrue(IDX.length > SparseDeltaOp.DENSE_GRADIENT_DENSITY * OUT * IN, "IDX takes the dense path");
+        assertTrue(SPARSE_IDX.length <= SparseDeltaOp.DENSE_GRADIENT_DENSITY * SPARSE_OUT * SPARSE_IN,
+                "SPARSE_IDX takes the sampled path");
         for (boolean inOut : new boolean[] {false, true}) {
-            SparseDeltaOp.Pattern p = SparseDeltaOp.Pattern.of(OUT, IN, inOut, IDX, "test");
-            int[] wShape = inOut ? new int[] {IN, OUT} : new int[] {OUT, IN};
-            float[] x = GradCheck.random(8, 7 * IN, 1);
-            float[] w = GradCheck.random(9, OUT * IN, 1);
-            float[] v = GradCheck.random(10, IDX.length, 1);
-            float[] r = GradCheck.random(11, 7 * OUT, 1);
+            checkValueGradient(OUT, IN, IDX, inOut, "sampledGemm", 0);
+            checkValueGradient(SPARSE_OUT, SPARSE_IN, SPARSE_IDX, inOut, "sampledGemm", 1);
+        }
+    }
 
-            Tensor values = Tensor.of(CPU, v, IDX.length).requiresGrad(true);
-            SparseDeltaOp.linear(Tensor.of(CPU, x, 7, IN), Tensor.of(CPU, w, wShape), null, p, values)
-                    .backward(Tensor.of(CPU, r, 7, OUT));
+    /** dv against the dense [out, in] gradient of the scattered weight; {@code kernel} ran {@code times}. */
+    private static void checkValueGradient(int out, int in, int[] idx, boolean inOut, String kernel, int times) {
+        SparseDeltaOp.Pattern p = SparseDeltaOp.Pattern.of(out, in, inOut, idx, "test");
+        int[] wShape = inOut ? new int[] {in, out} : new int[] {out, in};
+        float[] x = GradCheck.random(8, 7 * in, 1);
+        float[] w = GradCheck.random(9, out * in, 1);
+        float[] v = GradCheck.random(10, idx.length, 1);
+        float[] r = GradCheck.random(11, 7 * out, 1);
 
-            // Dense: the scattered weight as a trainable [out, in] matrix through the plain linear op.
-            Tensor dense = SparseDeltaOp.scattered(Tensor.of(CPU, w, wShape), p, Tensor.of(CPU, v, IDX.length));
-            Tensor denseOutIn = (inOut ? dense.t().contiguous() : dense).detach().requiresGrad(true);
-            Functional.linear(Tensor.of(CPU, x, 7, IN), denseOutIn, null).backward(Tensor.of(CPU, r, 7, OUT));
-            float[] dW = denseOutIn.grad().toArray();
-            float[] dv = values.grad().toArray();
-            for (int k = 0; k < IDX.length; k++) {
-                assertEquals(dW[IDX[k]], dv[k], 1e-5 * (1 + Math.abs(dW[IDX[k]])), "inOut=" + inOut + " entry " + k);
-            }
+        var counting = new TestBackend.Counting();
+        Tensor values = Tensor.of(counting.kernels, v, idx.length).requiresGrad(true);
+        Tensor y = SparseDeltaOp.linear(Tensor.of(counting.kernels, x, 7, in), Tensor.of(counting.kernels, w, wShape),
+                null, p, values);
+        counting.reset();
+        y.backward(Tensor.of(counting.kernels, r, 7, out));
+        assertEquals(times, counting.count(kernel), out + "x" + in + ": " + counting.calls);
+
+        // Dense: the scattered weight as a trainable [out, in] matrix through the plain linear op.
+        Tensor dense = SparseDeltaOp.scattered(Tensor.of(CPU, w, wShape), p, Tensor.of(CPU, v, idx.length));
+        Tensor denseOutIn = (inOut ? dense.t().contiguous() : dense).detach().requiresGrad(true);
+        Functional.linear(Tensor.of(CPU, x, 7, in), denseOutIn, null).backward(Tensor.of(CPU, r, 7, out));
+        float[] dW = denseOutIn.grad().toArray();
+        float[] dv = values.grad().toArray();
+        for (int k = 0; k < idx.length; k++) {
+            assertEquals(dW[idx[k]], dv[k], 1e-5 * (1 + Math.abs(dW[idx[k]])),
+                    out + "x" + in + ", inOut=" + inOut + ", entry " + k);
         }
     }
 
@@ -95,12 +114,13 @@ class SparseDeltaOpTest {
     }
 
     @Test
-    void frozenWeightCostsNoDenseGradient() {
+    void frozenWeightCostsNoDenseGradientBelowTheCrossover() {
         var counting = new TestBackend.Counting();
-        SparseDeltaOp.Pattern p = SparseDeltaOp.Pattern.of(OUT, IN, false, IDX, "test");
-        Tensor w = Tensor.of(counting.kernels, GradCheck.random(13, OUT * IN, 1), OUT, IN);
-        Tensor v = Tensor.of(counting.kernels, new float[IDX.length], IDX.length).requiresGrad(true);
-        Tensor x = Tensor.of(counting.kernels, GradCheck.random(14, 3 * IN, 1), 3, IN).requiresGrad(true);
+        SparseDeltaOp.Pattern p = SparseDeltaOp.Pattern.of(SPARSE_OUT, SPARSE_IN, false, SPARSE_IDX, "test");
+        Tensor w = Tensor.of(counting.kernels, GradCheck.random(13, SPARSE_OUT * SPARSE_IN, 1), SPARSE_OUT, SPARSE_IN);
+        Tensor v = Tensor.of(counting.kernels, new float[SPARSE_IDX.length], SPARSE_IDX.length).requiresGrad(true);
+        Tensor x = Tensor.of(counting.kernels, GradCheck.random(14, 3 * SPARSE_IN, 1), 3, SPARSE_IN)
+                .requiresGrad(true);
         Tensor loss = SparseDeltaOp.linear(x, w, null, p, v).sum();
         counting.reset();
         loss.backward();
@@ -109,7 +129,7 @@ class SparseDeltaOpTest {
         assertNull(w.grad());
         assertTrue(v.grad() != null);
 
-        Tensor x0 = Tensor.of(counting.kernels, GradCheck.random(15, 3 * IN, 1), 3, IN); // a frozen input
+        Tensor x0 = Tensor.of(counting.kernels, GradCheck.random(15, 3 * SPARSE_IN, 1), 3, SPARSE_IN); // frozen input
         Tensor loss0 = SparseDeltaOp.linear(x0, w, null, p, v).sum();
         counting.reset();
         loss0.backward();
