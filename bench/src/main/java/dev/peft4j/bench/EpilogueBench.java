@@ -44,7 +44,8 @@ public final class EpilogueBench {
             for (String name : cases) {
                 try (EpilogueCase c = new EpilogueCase(kx, name)) {
                     double diff = c.maxDifference();
-                    double[] ms = InterleavedRounds.medianMs(new Runnable[]{c::gemmOnly, c::fused, c::unfused}, kx, warmup, reps);
+                    double[] ms = InterleavedRounds.medianMs(new Runnable[]{c::gemmOnly, c::fused, c::unfused}, kx,
+                            warmup, reps);
                     double gemm = ms[0];
                     double fused = ms[1];
                     double unfused = ms[2];

@@ -191,7 +191,8 @@ public final class GemmBench {
         for (String kn : s.split(",")) {
             String[] f = kn.split("x");
             if (f.length != 2) {
-                throw new IllegalArgumentException("--shapes: '" + kn + "' is not KxN (input x output width, e.g. 768x2304)");
+                throw new IllegalArgumentException("--shapes: '" + kn
+                        + "' is not KxN (input x output width, e.g. 768x2304)");
             }
             out.add(new int[] {Integer.parseInt(f[0]), Integer.parseInt(f[1])});
         }

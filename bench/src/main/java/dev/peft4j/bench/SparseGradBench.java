@@ -52,8 +52,8 @@ public final class SparseGradBench {
             throw new IllegalArgumentException("sparse: --reps and --rows must be >= 1");
         }
         try (Kernels kx = Backends.create(device)) {
-            System.out.printf("# sparse-delta weight gradient on %s, %d rows: sampled (nnz entries) against dense dY^T X;"
-                    + " median of %d interleaved rounds after %d warm-up%n", kx.name(), rows, reps, warmup);
+            System.out.printf("# sparse-delta weight gradient on %s, %d rows: sampled (nnz entries) against dense"
+                    + " dY^T X; median of %d interleaved rounds after %d warm-up%n", kx.name(), rows, reps, warmup);
             System.out.printf("%-10s %9s %10s %11s %9s %8s %10s%n", "in x out", "density", "nnz", "sampled ms",
                     "dense ms", "ratio", "max|diff|");
             for (int[] shape : shapes) {

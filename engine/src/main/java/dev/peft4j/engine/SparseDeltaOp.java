@@ -180,7 +180,8 @@ public final class SparseDeltaOp {
     }
 
     /** {@code dv += (dYᵀ X)[idx]}: sampled below {@link #DENSE_GRADIENT_DENSITY}, a dense dW gathered above it. */
-    private static void valuesGradient(Kernels k, int rows, int out, int in, Tensor gy, Tensor x, int[] idx, Tensor dv) {
+    private static void valuesGradient(Kernels k, int rows, int out, int in, Tensor gy, Tensor x, int[] idx,
+                                       Tensor dv) {
         if (idx.length <= DENSE_GRADIENT_DENSITY * out * in) {
             k.sampledGemm(rows, out, in, 1f, gy.buffer(), gy.offset(), out, x.buffer(), x.offset(), in,
                     idx, idx.length, 1f, dv.buffer(), dv.offset());

@@ -132,10 +132,9 @@ final class GemmPack {
      * {@code dst[base + p·width + jj] = src[s + p·ld + jj]} for p &lt; kc, jj &lt; cols, zeros for
      * cols ≤ jj &lt; width: kc rows of a panel that is contiguous in the source.
      *
-     * <p>Stores are never masked (see {@link #transposeRows}): a panel narrower than a vector (an A panel of
-     * MR = 12) spills past each packed row into the next, which the next store overwrites, and past the last
-     * into the slack the pack buffers keep. A masked store there compiled to a per-lane loop inside a GPT-2
-     * step (attention's transposed-A blocks: 4 % of the step).
+     * <p>Stores are never masked, for the reason {@link #transposeRows} gives: a panel narrower than a vector
+     * (an A panel of MR = 12) spills past each packed row into the next, which the next store overwrites, and
+     * past the last into the slack the pack buffers keep.
      */
     private static void copyRows(float[] src, int s, int ld, int kc, int cols, float[] dst, int base, int width) {
         for (int j = 0; j < width; j += L) {

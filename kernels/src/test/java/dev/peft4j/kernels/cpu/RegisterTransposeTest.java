@@ -27,8 +27,8 @@ class RegisterTransposeTest {
             RegisterTranspose.block(src, 3, LD, 16, dst, 0, width);
             for (int p = 0; p < 16; p++) {
                 for (int r = 0; r < 16; r++) {
-                    assertEquals(Float.floatToRawIntBits(src[3 + r * LD + p]), Float.floatToRawIntBits(dst[p * width + r]),
-                            "width " + width + ", p " + p + ", row " + r);
+                    assertEquals(Float.floatToRawIntBits(src[3 + r * LD + p]),
+                            Float.floatToRawIntBits(dst[p * width + r]), "width " + width + ", p " + p + ", row " + r);
                 }
             }
         }
