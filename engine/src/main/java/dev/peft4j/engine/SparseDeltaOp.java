@@ -21,9 +21,9 @@ public final class SparseDeltaOp {
     /**
      * Density (nnz / out·in) above which the values' gradient is a dense {@code dYᵀ X} gathered at the indices
      * rather than the sampled product: {@code peft4j bench sparse} (2 threads, AMD Zen 4, 512 rows) puts the
-     * crossover at 1.9 % of a 768 x 3072 weight and 1.8 % of a 768 x 768 one; at 10 % the sampled product is
-     * 2.5-3x slower, at 0.1 % 6-13x faster. Both costs grow with rows alike, so the crossover does not move with
-     * the batch.
+     * crossover at 2.5 % of a 768 x 3072 weight and 2.1 % of a 768 x 768 one (JMH: between 2 and 5 %); at 10 %
+     * the sampled product is 2.6-3.2x slower, at 0.1 % 10-12x faster. Both costs grow with rows alike, so the
+     * crossover does not move with the batch.
      */
     public static final double DENSE_GRADIENT_DENSITY = 0.02;
 
