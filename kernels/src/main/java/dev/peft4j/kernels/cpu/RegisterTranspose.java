@@ -28,15 +28,16 @@ final class RegisterTranspose {
     private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
 
-    // Lane l of lo(h) takes a[l] where bit h of l is clear, b[l - h] where it is set; hi(h) takes a[l + h], b[l].
-    private static final IntVector LO8 = index(IntVector.SPECIES_512, 8, false);
-    private static final IntVector HI8 = index(IntVector.SPECIES_512, 8, true);
-    private static final IntVector LO4 = index(IntVector.SPECIES_512, 4, false);
-    private static final IntVector HI4 = index(IntVector.SPECIES_512, 4, true);
-    private static final IntVector LO2 = index(IntVector.SPECIES_512, 2, false);
-    private static final IntVector HI2 = index(IntVector.SPECIES_512, 2, true);
-    private static final IntVector LO1 = index(IntVector.SPECIES_512, 1, false);
-    private static final IntVector HI1 = index(IntVector.SPECIES_512, 1, true);
+    // LOh_n / HIh_n: round h of an n-lane block. Lane l of lo takes a[l] where bit h of l is clear, b[l - h]
+    // where it is set; lane l of hi takes a[l + h] and b[l].
+    private static final IntVector LO8_16 = index(IntVector.SPECIES_512, 8, false);
+    private static final IntVector HI8_16 = index(IntVector.SPECIES_512, 8, true);
+    private static final IntVector LO4_16 = index(IntVector.SPECIES_512, 4, false);
+    private static final IntVector HI4_16 = index(IntVector.SPECIES_512, 4, true);
+    private static final IntVector LO2_16 = index(IntVector.SPECIES_512, 2, false);
+    private static final IntVector HI2_16 = index(IntVector.SPECIES_512, 2, true);
+    private static final IntVector LO1_16 = index(IntVector.SPECIES_512, 1, false);
+    private static final IntVector HI1_16 = index(IntVector.SPECIES_512, 1, true);
     private static final IntVector LO4_8 = index(IntVector.SPECIES_256, 4, false);
     private static final IntVector HI4_8 = index(IntVector.SPECIES_256, 4, true);
     private static final IntVector LO2_8 = index(IntVector.SPECIES_256, 2, false);
@@ -91,49 +92,49 @@ final class RegisterTranspose {
         IntVector r14 = load16(src, s, ld, 14, rows);
         IntVector r15 = load16(src, s, ld, 15, rows);
         // h = 8: pairs (r, r + 8)
-        IntVector a0 = LO8.selectFrom(r0, r8), a8 = HI8.selectFrom(r0, r8);
-        IntVector a1 = LO8.selectFrom(r1, r9), a9 = HI8.selectFrom(r1, r9);
-        IntVector a2 = LO8.selectFrom(r2, r10), a10 = HI8.selectFrom(r2, r10);
-        IntVector a3 = LO8.selectFrom(r3, r11), a11 = HI8.selectFrom(r3, r11);
-        IntVector a4 = LO8.selectFrom(r4, r12), a12 = HI8.selectFrom(r4, r12);
-        IntVector a5 = LO8.selectFrom(r5, r13), a13 = HI8.selectFrom(r5, r13);
-        IntVector a6 = LO8.selectFrom(r6, r14), a14 = HI8.selectFrom(r6, r14);
-        IntVector a7 = LO8.selectFrom(r7, r15), a15 = HI8.selectFrom(r7, r15);
+        IntVector a0 = LO8_16.selectFrom(r0, r8), a8 = HI8_16.selectFrom(r0, r8);
+        IntVector a1 = LO8_16.selectFrom(r1, r9), a9 = HI8_16.selectFrom(r1, r9);
+        IntVector a2 = LO8_16.selectFrom(r2, r10), a10 = HI8_16.selectFrom(r2, r10);
+        IntVector a3 = LO8_16.selectFrom(r3, r11), a11 = HI8_16.selectFrom(r3, r11);
+        IntVector a4 = LO8_16.selectFrom(r4, r12), a12 = HI8_16.selectFrom(r4, r12);
+        IntVector a5 = LO8_16.selectFrom(r5, r13), a13 = HI8_16.selectFrom(r5, r13);
+        IntVector a6 = LO8_16.selectFrom(r6, r14), a14 = HI8_16.selectFrom(r6, r14);
+        IntVector a7 = LO8_16.selectFrom(r7, r15), a15 = HI8_16.selectFrom(r7, r15);
         // h = 4: pairs (r, r + 4) inside each half
-        IntVector b0 = LO4.selectFrom(a0, a4), b4 = HI4.selectFrom(a0, a4);
-        IntVector b1 = LO4.selectFrom(a1, a5), b5 = HI4.selectFrom(a1, a5);
-        IntVector b2 = LO4.selectFrom(a2, a6), b6 = HI4.selectFrom(a2, a6);
-        IntVector b3 = LO4.selectFrom(a3, a7), b7 = HI4.selectFrom(a3, a7);
-        IntVector b8 = LO4.selectFrom(a8, a12), b12 = HI4.selectFrom(a8, a12);
-        IntVector b9 = LO4.selectFrom(a9, a13), b13 = HI4.selectFrom(a9, a13);
-        IntVector b10 = LO4.selectFrom(a10, a14), b14 = HI4.selectFrom(a10, a14);
-        IntVector b11 = LO4.selectFrom(a11, a15), b15 = HI4.selectFrom(a11, a15);
+        IntVector b0 = LO4_16.selectFrom(a0, a4), b4 = HI4_16.selectFrom(a0, a4);
+        IntVector b1 = LO4_16.selectFrom(a1, a5), b5 = HI4_16.selectFrom(a1, a5);
+        IntVector b2 = LO4_16.selectFrom(a2, a6), b6 = HI4_16.selectFrom(a2, a6);
+        IntVector b3 = LO4_16.selectFrom(a3, a7), b7 = HI4_16.selectFrom(a3, a7);
+        IntVector b8 = LO4_16.selectFrom(a8, a12), b12 = HI4_16.selectFrom(a8, a12);
+        IntVector b9 = LO4_16.selectFrom(a9, a13), b13 = HI4_16.selectFrom(a9, a13);
+        IntVector b10 = LO4_16.selectFrom(a10, a14), b14 = HI4_16.selectFrom(a10, a14);
+        IntVector b11 = LO4_16.selectFrom(a11, a15), b15 = HI4_16.selectFrom(a11, a15);
         // h = 2
-        IntVector c0 = LO2.selectFrom(b0, b2), c2 = HI2.selectFrom(b0, b2);
-        IntVector c1 = LO2.selectFrom(b1, b3), c3 = HI2.selectFrom(b1, b3);
-        IntVector c4 = LO2.selectFrom(b4, b6), c6 = HI2.selectFrom(b4, b6);
-        IntVector c5 = LO2.selectFrom(b5, b7), c7 = HI2.selectFrom(b5, b7);
-        IntVector c8 = LO2.selectFrom(b8, b10), c10 = HI2.selectFrom(b8, b10);
-        IntVector c9 = LO2.selectFrom(b9, b11), c11 = HI2.selectFrom(b9, b11);
-        IntVector c12 = LO2.selectFrom(b12, b14), c14 = HI2.selectFrom(b12, b14);
-        IntVector c13 = LO2.selectFrom(b13, b15), c15 = HI2.selectFrom(b13, b15);
+        IntVector c0 = LO2_16.selectFrom(b0, b2), c2 = HI2_16.selectFrom(b0, b2);
+        IntVector c1 = LO2_16.selectFrom(b1, b3), c3 = HI2_16.selectFrom(b1, b3);
+        IntVector c4 = LO2_16.selectFrom(b4, b6), c6 = HI2_16.selectFrom(b4, b6);
+        IntVector c5 = LO2_16.selectFrom(b5, b7), c7 = HI2_16.selectFrom(b5, b7);
+        IntVector c8 = LO2_16.selectFrom(b8, b10), c10 = HI2_16.selectFrom(b8, b10);
+        IntVector c9 = LO2_16.selectFrom(b9, b11), c11 = HI2_16.selectFrom(b9, b11);
+        IntVector c12 = LO2_16.selectFrom(b12, b14), c14 = HI2_16.selectFrom(b12, b14);
+        IntVector c13 = LO2_16.selectFrom(b13, b15), c15 = HI2_16.selectFrom(b13, b15);
         // h = 1, stored as they come: vector p holds column p
-        LO1.selectFrom(c0, c1).reinterpretAsFloats().intoArray(dst, d);
-        HI1.selectFrom(c0, c1).reinterpretAsFloats().intoArray(dst, d + width);
-        LO1.selectFrom(c2, c3).reinterpretAsFloats().intoArray(dst, d + 2 * width);
-        HI1.selectFrom(c2, c3).reinterpretAsFloats().intoArray(dst, d + 3 * width);
-        LO1.selectFrom(c4, c5).reinterpretAsFloats().intoArray(dst, d + 4 * width);
-        HI1.selectFrom(c4, c5).reinterpretAsFloats().intoArray(dst, d + 5 * width);
-        LO1.selectFrom(c6, c7).reinterpretAsFloats().intoArray(dst, d + 6 * width);
-        HI1.selectFrom(c6, c7).reinterpretAsFloats().intoArray(dst, d + 7 * width);
-        LO1.selectFrom(c8, c9).reinterpretAsFloats().intoArray(dst, d + 8 * width);
-        HI1.selectFrom(c8, c9).reinterpretAsFloats().intoArray(dst, d + 9 * width);
-        LO1.selectFrom(c10, c11).reinterpretAsFloats().intoArray(dst, d + 10 * width);
-        HI1.selectFrom(c10, c11).reinterpretAsFloats().intoArray(dst, d + 11 * width);
-        LO1.selectFrom(c12, c13).reinterpretAsFloats().intoArray(dst, d + 12 * width);
-        HI1.selectFrom(c12, c13).reinterpretAsFloats().intoArray(dst, d + 13 * width);
-        LO1.selectFrom(c14, c15).reinterpretAsFloats().intoArray(dst, d + 14 * width);
-        HI1.selectFrom(c14, c15).reinterpretAsFloats().intoArray(dst, d + 15 * width);
+        LO1_16.selectFrom(c0, c1).reinterpretAsFloats().intoArray(dst, d);
+        HI1_16.selectFrom(c0, c1).reinterpretAsFloats().intoArray(dst, d + width);
+        LO1_16.selectFrom(c2, c3).reinterpretAsFloats().intoArray(dst, d + 2 * width);
+        HI1_16.selectFrom(c2, c3).reinterpretAsFloats().intoArray(dst, d + 3 * width);
+        LO1_16.selectFrom(c4, c5).reinterpretAsFloats().intoArray(dst, d + 4 * width);
+        HI1_16.selectFrom(c4, c5).reinterpretAsFloats().intoArray(dst, d + 5 * width);
+        LO1_16.selectFrom(c6, c7).reinterpretAsFloats().intoArray(dst, d + 6 * width);
+        HI1_16.selectFrom(c6, c7).reinterpretAsFloats().intoArray(dst, d + 7 * width);
+        LO1_16.selectFrom(c8, c9).reinterpretAsFloats().intoArray(dst, d + 8 * width);
+        HI1_16.selectFrom(c8, c9).reinterpretAsFloats().intoArray(dst, d + 9 * width);
+        LO1_16.selectFrom(c10, c11).reinterpretAsFloats().intoArray(dst, d + 10 * width);
+        HI1_16.selectFrom(c10, c11).reinterpretAsFloats().intoArray(dst, d + 11 * width);
+        LO1_16.selectFrom(c12, c13).reinterpretAsFloats().intoArray(dst, d + 12 * width);
+        HI1_16.selectFrom(c12, c13).reinterpretAsFloats().intoArray(dst, d + 13 * width);
+        LO1_16.selectFrom(c14, c15).reinterpretAsFloats().intoArray(dst, d + 14 * width);
+        HI1_16.selectFrom(c14, c15).reinterpretAsFloats().intoArray(dst, d + 15 * width);
     }
 
     /** {@link #block} for 8 lanes: three rounds of eight permutes. */
