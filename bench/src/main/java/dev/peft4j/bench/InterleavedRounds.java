@@ -15,13 +15,7 @@ final class InterleavedRounds {
      * second). Each round runs every variant once, so load from other processes hits all of them alike.
      */
     static double[] medianMs(Runnable[] variants, Kernels kx, int warmup, int reps) {
-        long start = System.nanoTime();
-        for (int i = 0; i < warmup || System.nanoTime() - start < 500_000_000L; i++) {
-            for (Runnable v : variants) {
-                v.run();
-                sync(kx);
-            }
-        }
+        warmUp(variants, kx, warmup, 500_000_000L);
         double[][] ms = new double[variants.length][reps];
         for (int r = 0; r < reps; r++) {
             for (int v = 0; v < variants.length; v++) {
@@ -37,6 +31,17 @@ final class InterleavedRounds {
             med[v] = ms[v][reps / 2];
         }
         return med;
+    }
+
+    /** Runs every variant, each to completion, for at least {@code rounds} rounds and {@code nanos}. */
+    static void warmUp(Runnable[] variants, Kernels kx, int rounds, long nanos) {
+        long start = System.nanoTime();
+        for (int i = 0; i < rounds || System.nanoTime() - start < nanos; i++) {
+            for (Runnable v : variants) {
+                v.run();
+                sync(kx);
+            }
+        }
     }
 
     private static void sync(Kernels kx) {

@@ -69,12 +69,7 @@ public final class SparseGradBench {
      */
     private static void warmUp(Kernels kx, int rows, int[] shape) {
         try (SparseGradCase c = new SparseGradCase(kx, rows, shape[0], shape[1], 0.01, 1)) {
-            long start = System.nanoTime();
-            while (System.nanoTime() - start < 2_000_000_000L) {
-                c.sampled();
-                c.dense();
-            }
-            c.maxDifference(); // syncs a device backend
+            InterleavedRounds.warmUp(new Runnable[]{c::sampled, c::dense}, kx, 0, 2_000_000_000L);
         }
     }
 
