@@ -39,6 +39,11 @@ public final class CpuGemm {
     static final int MC = 16 * MR;
     /** Columns of op(B) packed at once: KC×NC floats (2 MiB) are reused by every MC block of A. */
     static final int NC = 64 * NR;
+    /**
+     * Row parts start on a multiple of this: {@link GemmMicroKernel} takes edge rows four at a time, so 512 rows
+     * split at 256 (21 tiles and 4 rows each) instead of at 264 (22 tiles against 20 and an 8-row edge).
+     */
+    static final int ROW_SPLIT_ALIGN = MR == 12 ? 4 : MR;
     /** Row split of a tall C: parts of this many rows repack B rarely yet still balance a busy machine. */
     static final int ROWS_PER_PART = 8 * MC;
     /** Below this many multiply-adds (batch·m·n·k) forking costs more than it saves. */
@@ -174,7 +179,7 @@ public final class CpuGemm {
                 colParts = Math.min(Math.max(threads, ceilDiv(pr.n, NC)), ceilDiv(pr.n, NR));
             }
         }
-        int rowStep = roundUp(ceilDiv(pr.m, rowParts), MR);
+        int rowStep = roundUp(ceilDiv(pr.m, rowParts), ROW_SPLIT_ALIGN);
         int colStep = roundUp(ceilDiv(pr.n, colParts), NR);
         rowParts = ceilDiv(pr.m, rowStep);
         colParts = ceilDiv(pr.n, colStep);

@@ -38,6 +38,10 @@ final class GemmMicroKernel {
      */
     static void run(int kc, float[] ap, int aIdx, float[] bp, int bIdx, float alpha,
                     float[] c, int cIdx, int ldc, int mr, int nr, float[] tile) {
+        if (MR == 12 && mr <= 8) {
+            runInFours(kc, ap, aIdx, bp, bIdx, alpha, c, cIdx, ldc, mr, nr, tile);
+            return;
+        }
         boolean edge = mr < MR || nr < NR;
         if (edge) {
             Arrays.fill(tile, 0f);
@@ -51,13 +55,41 @@ final class GemmMicroKernel {
             kernel6(kc, ap, aIdx, bp, bIdx, alpha, out, outIdx, ldo);
         }
         if (edge) {
-            for (int i = 0; i < mr; i++) {
-                int row = cIdx + i * ldc;
-                for (int j = 0; j < nr; j += L) {
-                    VectorMask<Float> m = S.indexInRange(j, nr);
-                    FloatVector.fromArray(S, tile, i * NR + j).add(FloatVector.fromArray(S, c, row + j, m))
-                            .intoArray(c, row + j, m);
-                }
+            addTile(tile, c, cIdx, ldc, mr, nr);
+        }
+    }
+
+    /**
+     * An edge panel of at most 8 rows (of MR = 12) in calls of {@link #kernel4}: the 12-row kernel would spend
+     * a whole tile's multiply-adds on it. GPT-2's 512 rows end in such a panel (42·12 + 8), and a row split at
+     * 256 leaves each half 21 tiles and 4 rows instead of 22 tiles against 20 and 8.
+     */
+    private static void runInFours(int kc, float[] ap, int aIdx, float[] bp, int bIdx, float alpha,
+                                   float[] c, int cIdx, int ldc, int mr, int nr, float[] tile) {
+        boolean edge = mr % 4 != 0 || nr < NR;
+        if (edge) {
+            Arrays.fill(tile, 0f);
+        }
+        for (int i = 0; i < mr; i += 4) {
+            if (edge) {
+                kernel4(kc, ap, aIdx + i, bp, bIdx, alpha, tile, i * NR, NR);
+            } else {
+                kernel4(kc, ap, aIdx + i, bp, bIdx, alpha, c, cIdx + i * ldc, ldc);
+            }
+        }
+        if (edge) {
+            addTile(tile, c, cIdx, ldc, mr, nr);
+        }
+    }
+
+    /** C[0..mr, 0..nr) += tile (rows NR apart). */
+    private static void addTile(float[] tile, float[] c, int cIdx, int ldc, int mr, int nr) {
+        for (int i = 0; i < mr; i++) {
+            int row = cIdx + i * ldc;
+            for (int j = 0; j < nr; j += L) {
+                VectorMask<Float> m = S.indexInRange(j, nr);
+                FloatVector.fromArray(S, tile, i * NR + j).add(FloatVector.fromArray(S, c, row + j, m))
+                        .intoArray(c, row + j, m);
             }
         }
     }
@@ -168,6 +200,48 @@ final class GemmMicroKernel {
         r += ldc;
         c110.fma(al, FloatVector.fromArray(S, c, r)).intoArray(c, r);
         c111.fma(al, FloatVector.fromArray(S, c, r + L)).intoArray(c, r + L);
+    }
+
+    /**
+     * 4×NR tile from a 12-row packed A panel (rows {@code aIdx − panel start} .. + 4 of it, packed stride 12):
+     * {@code C[i][j] += alpha·Σ_p Ap[p][i]·Bp[p][j]} (4·2 accumulators, enough to cover the FMA latency).
+     */
+    static void kernel4(int kc, float[] ap, int aIdx, float[] bp, int bIdx, float alpha,
+                        float[] c, int cIdx, int ldc) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+        for (int p = 0; p < kc; p++) {
+            int bi = bIdx + p * NR, ai = aIdx + p * 12;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
+            FloatVector a0 = FloatVector.broadcast(S, ap[ai + 0]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, ap[ai + 2]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+        }
+        FloatVector al = FloatVector.broadcast(S, alpha);
+        int r = cIdx;
+        c00.fma(al, FloatVector.fromArray(S, c, r)).intoArray(c, r);
+        c01.fma(al, FloatVector.fromArray(S, c, r + L)).intoArray(c, r + L);
+        r += ldc;
+        c10.fma(al, FloatVector.fromArray(S, c, r)).intoArray(c, r);
+        c11.fma(al, FloatVector.fromArray(S, c, r + L)).intoArray(c, r + L);
+        r += ldc;
+        c20.fma(al, FloatVector.fromArray(S, c, r)).intoArray(c, r);
+        c21.fma(al, FloatVector.fromArray(S, c, r + L)).intoArray(c, r + L);
+        r += ldc;
+        c30.fma(al, FloatVector.fromArray(S, c, r)).intoArray(c, r);
+        c31.fma(al, FloatVector.fromArray(S, c, r + L)).intoArray(c, r + L);
     }
 
     /** 6×NR tile: {@code C[i][j] += alpha·Σ_p Ap[p][i]·Bp[p][j]} over kc packed steps (6·2 accumulators). */

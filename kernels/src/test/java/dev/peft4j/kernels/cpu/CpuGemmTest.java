@@ -123,6 +123,20 @@ class CpuGemmTest {
     }
 
     @Test
+    void everyEdgeRowCountAndRowSplitsOffTheTileGrid() {
+        SplittableRandom rnd = new SplittableRandom(5);
+        CpuGemm one = new CpuGemm(ONE);
+        // Edge panels of 1..MR-1 rows (the 12-row kernel, or 4-row calls up to 8 rows), alone and after full tiles.
+        for (int m = 1; m <= 2 * GemmMicroKernel.MR + 1; m++) {
+            checkCase(one, rnd, (m & 1) != 0, (m & 2) != 0, m, GemmMicroKernel.NR + 3, 37, 1.5f, 0.5f, false);
+        }
+        // Tall and narrow with op(A) stored transposed: a row split, at 52 rows (4-aligned, not 12-aligned).
+        CpuGemm two = new CpuGemm(TWO);
+        checkCase(two, rnd, true, false, 100, 20, 1100, 1f, 0f, false);
+        checkCase(two, rnd, true, true, 100, 20, 1100, -0.5f, 2f, false);
+    }
+
+    @Test
     void blockEdgesAlphaBetaAndThreads() {
         SplittableRandom rnd = new SplittableRandom(2);
         // Crosses MC (rows), KC (k slices: beta applied once) and NC (columns), with ragged edges.
