@@ -12,7 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Tiling: NR = 2 vectors of {@link FloatVector#SPECIES_PREFERRED}; MR = 12 rows where the vector
  * registers are 512 bits wide (24 accumulators + 3 operands of the 32 zmm registers), otherwise 6 rows
  * (12 + 3 of 16 ymm registers). Bounds: packed panels are zero-padded to full MR×NR, so the k loop never
- * branches; an edge tile (mr &lt; MR or nr &lt; NR) is computed into the zeroed {@code tile} and added to C.
+ * branches; an edge tile is computed into the zeroed {@code tile} and added to C. With MR = 12, an edge of at
+ * most 8 rows runs as 4-row kernel calls.
  *
  * <p>The kernels only ever do {@code C += alpha·A·B}: beta is applied to the tile beforehand
  * ({@link #scaleTile}). One short epilogue keeps each kernel small enough for C1's register allocator,
@@ -38,52 +39,12 @@ final class GemmMicroKernel {
      */
     static void run(int kc, float[] ap, int aIdx, float[] bp, int bIdx, float alpha,
                     float[] c, int cIdx, int ldc, int mr, int nr, float[] tile) {
-        if (MR == 12 && mr <= 8) {
-            runInFours(kc, ap, aIdx, bp, bIdx, alpha, c, cIdx, ldc, mr, nr, tile);
+        if (nr == NR && rowsComputed(mr) == mr) {
+            kernelRows(kc, ap, aIdx, bp, bIdx, alpha, c, cIdx, ldc, mr);
             return;
         }
-        boolean edge = mr < MR || nr < NR;
-        if (edge) {
-            Arrays.fill(tile, 0f);
-        }
-        float[] out = edge ? tile : c;
-        int outIdx = edge ? 0 : cIdx;
-        int ldo = edge ? NR : ldc;
-        if (MR == 12) {
-            kernel12(kc, ap, aIdx, bp, bIdx, alpha, out, outIdx, ldo);
-        } else {
-            kernel6(kc, ap, aIdx, bp, bIdx, alpha, out, outIdx, ldo);
-        }
-        if (edge) {
-            addTile(tile, c, cIdx, ldc, mr, nr);
-        }
-    }
-
-    /**
-     * An edge panel of at most 8 rows (of MR = 12) in calls of {@link #kernel4}: the 12-row kernel would spend
-     * a whole tile's multiply-adds on it. GPT-2's 512 rows end in such a panel (42·12 + 8), and a row split at
-     * 256 leaves each half 21 tiles and 4 rows instead of 22 tiles against 20 and 8.
-     */
-    private static void runInFours(int kc, float[] ap, int aIdx, float[] bp, int bIdx, float alpha,
-                                   float[] c, int cIdx, int ldc, int mr, int nr, float[] tile) {
-        boolean edge = mr % 4 != 0 || nr < NR;
-        if (edge) {
-            Arrays.fill(tile, 0f);
-        }
-        for (int i = 0; i < mr; i += 4) {
-            if (edge) {
-                kernel4(kc, ap, aIdx + i, bp, bIdx, alpha, tile, i * NR, NR);
-            } else {
-                kernel4(kc, ap, aIdx + i, bp, bIdx, alpha, c, cIdx + i * ldc, ldc);
-            }
-        }
-        if (edge) {
-            addTile(tile, c, cIdx, ldc, mr, nr);
-        }
-    }
-
-    /** C[0..mr, 0..nr) += tile (rows NR apart). */
-    private static void addTile(float[] tile, float[] c, int cIdx, int ldc, int mr, int nr) {
+        Arrays.fill(tile, 0f);
+        kernelRows(kc, ap, aIdx, bp, bIdx, alpha, tile, 0, NR, mr);
         for (int i = 0; i < mr; i++) {
             int row = cIdx + i * ldc;
             for (int j = 0; j < nr; j += L) {
@@ -91,6 +52,30 @@ final class GemmMicroKernel {
                 FloatVector.fromArray(S, tile, i * NR + j).add(FloatVector.fromArray(S, c, row + j, m))
                         .intoArray(c, row + j, m);
             }
+        }
+    }
+
+    /**
+     * Rows {@link #kernelRows} writes for a panel of mr rows: MR, or with MR = 12 and mr ≤ 8, mr rounded up to 4.
+     * The 12-row kernel would spend a whole tile's multiply-adds on such an edge; 4-row calls run as fast per
+     * multiply-add. GPT-2's 512 rows end in one (42·12 + 8), and a row split at 256 leaves each half 21 tiles
+     * and 4 rows instead of 22 tiles against 20 and 8.
+     */
+    private static int rowsComputed(int mr) {
+        return MR == 12 && mr <= 8 ? (mr + 3) / 4 * 4 : MR;
+    }
+
+    /** {@code out[outIdx..] += alpha·(Ap·Bp)} on {@link #rowsComputed}(mr) rows, {@code ldo} apart, NR columns. */
+    private static void kernelRows(int kc, float[] ap, int aIdx, float[] bp, int bIdx, float alpha,
+                                   float[] out, int outIdx, int ldo, int mr) {
+        if (MR == 12 && mr <= 8) {
+            for (int i = 0; i < mr; i += 4) {
+                kernel4(kc, ap, aIdx + i, bp, bIdx, alpha, out, outIdx + i * ldo, ldo);
+            }
+        } else if (MR == 12) {
+            kernel12(kc, ap, aIdx, bp, bIdx, alpha, out, outIdx, ldo);
+        } else {
+            kernel6(kc, ap, aIdx, bp, bIdx, alpha, out, outIdx, ldo);
         }
     }
 
