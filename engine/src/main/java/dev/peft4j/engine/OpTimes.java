@@ -1,5 +1,6 @@
 package dev.peft4j.engine;
 
+import dev.peft4j.kernels.cpu.GemmTimes;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -8,7 +9,8 @@ import java.util.TreeMap;
  * at the (N+1)-th backward, after JIT warm-up), printed to stderr at exit. Backward times are exact per rule.
  * Forward times are the wall time between consecutive recorded ops, charged to the later one: a profile of
  * where the forward goes, not a kernel timer (untaped work in between, such as module dispatch, lands on
- * the next op). Off by default: then every hook is one static-final branch.
+ * the next op). The CPU backend's {@link GemmTimes} prints its GEMM calls per shape beside these. Off by
+ * default: then every hook is one static-final branch.
  */
 final class OpTimes {
 
@@ -40,6 +42,7 @@ final class OpTimes {
         if (++backwardCalls == SKIP + 1) {
             FORWARD.clear();
             BACKWARD.clear();
+            GemmTimes.reset();
         }
     }
 
@@ -60,5 +63,6 @@ final class OpTimes {
                     .forEach(e -> System.err.printf("  %-28s %9.1f %6d%n", e.getKey(), e.getValue()[0] / 1e6,
                             e.getValue()[1]));
         }
+        System.err.print(GemmTimes.report());
     }
 }

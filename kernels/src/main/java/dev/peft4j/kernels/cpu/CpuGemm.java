@@ -149,8 +149,20 @@ public final class CpuGemm {
                 b, bOff, ldb, 0, beta, c, cOff, ldc, 0, b == null ? bBf16 : null, epilogue), 1);
     }
 
-    /** Runs a checked, non-empty problem on the calling thread or across the pool. */
+    /** Runs a checked, non-empty problem, timed per shape when {@link GemmTimes} is on. */
     private void execute(Problem pr, int batch) {
+        if (GemmTimes.ON) {
+            long t0 = System.nanoTime();
+            run(pr, batch);
+            GemmTimes.record(pr.transA, pr.transB, pr.m, pr.n, pr.k, batch, pr.epilogue != null, pr.beta != 0f,
+                    System.nanoTime() - t0);
+        } else {
+            run(pr, batch);
+        }
+    }
+
+    /** Runs a checked, non-empty problem on the calling thread or across the pool. */
+    private void run(Problem pr, int batch) {
         int m = pr.m;
         int n = pr.n;
         int k = pr.k;
