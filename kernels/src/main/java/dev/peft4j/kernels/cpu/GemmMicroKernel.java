@@ -188,8 +188,9 @@ final class GemmMicroKernel {
     }
 
     /**
-     * 4×NR tile from a 12-row packed A panel (rows {@code aIdx − panel start} .. + 4 of it, packed stride 12):
-     * {@code C[i][j] += alpha·Σ_p Ap[p][i]·Bp[p][j]} (4·2 accumulators, enough to cover the FMA latency).
+     * 4×NR tile from four consecutive rows of a 12-row packed A panel ({@code aIdx} at the first of them, 12
+     * floats per k step): {@code C[i][j] += alpha·Σ_p Ap[p][i]·Bp[p][j]} (4·2 accumulators, enough to cover the
+     * FMA latency).
      */
     static void kernel4(int kc, float[] ap, int aIdx, float[] bp, int bIdx, float alpha,
                         float[] c, int cIdx, int ldc) {

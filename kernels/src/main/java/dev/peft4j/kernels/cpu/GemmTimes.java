@@ -2,6 +2,7 @@ package dev.peft4j.kernels.cpu;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -9,8 +10,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * Opt-in wall time of every CPU GEMM call, per shape ({@code -Dpeft4j.opTimes=true}, with the engine's op
  * timer), printed to stderr at exit: where a training step's GEMM time goes and at what rate each product
  * runs inside the step, next to {@code bench gemm}'s isolated figures. The engine's timer calls {@link #reset}
- * where it starts counting, so JIT warm-up is left out, and prints {@link #report} after its own tables. Calls made inside parallel kernels (attention's block
- * products, one per thread) add both threads' time. Off by default: then the hook is one static-final branch.
+ * where it starts counting, so JIT warm-up is left out, and prints {@link #report} after its own tables. Calls
+ * made inside parallel kernels (attention's block products, one per thread) add both threads' time. Off by
+ * default: then the hook is one static-final branch.
  */
 public final class GemmTimes {
 
@@ -79,7 +81,7 @@ public final class GemmTimes {
         StringBuilder s = new StringBuilder("# CPU GEMM calls (ms total, calls, ms per call, GFLOP/s)\n");
         for (Map.Entry<String, long[]> e : rows) {
             long[] t = e.getValue();
-            s.append(String.format("  %-36s %9.1f %7d %8.3f %7.1f%n", e.getKey(), t[0] / 1e6, t[1],
+            s.append(String.format(Locale.ROOT, "  %-36s %9.1f %7d %8.3f %7.1f%n", e.getKey(), t[0] / 1e6, t[1],
                     t[0] / 1e6 / t[1], t[0] == 0 ? 0 : 2.0 * t[2] / t[0]));
         }
         return s.toString();

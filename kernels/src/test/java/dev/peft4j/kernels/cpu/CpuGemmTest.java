@@ -130,7 +130,7 @@ class CpuGemmTest {
         for (int m = 1; m <= 2 * GemmMicroKernel.MR + 1; m++) {
             checkCase(one, rnd, (m & 1) != 0, (m & 2) != 0, m, GemmMicroKernel.NR + 3, 37, 1.5f, 0.5f, false);
         }
-        // Tall and narrow with op(A) stored transposed: a row split, at 52 rows (4-aligned, not 12-aligned).
+        // Tall and narrow with op(A) stored transposed: a row split, at 52 rows where MR = 12 (off the tile grid).
         CpuGemm two = new CpuGemm(TWO);
         checkCase(two, rnd, true, false, 100, 20, 1100, 1f, 0f, false);
         checkCase(two, rnd, true, true, 100, 20, 1100, -0.5f, 2f, false);
