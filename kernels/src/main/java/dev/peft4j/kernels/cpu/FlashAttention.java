@@ -27,7 +27,7 @@ final class FlashAttention {
         int qTiles = ceilDiv(s.tq(), BQ);
         long costPerTile = 2L * Math.min(BQ, s.tq()) * s.tk() * (s.d() + s.dv() + 8);
         parallel.forRange(s.bh() * qTiles, costPerTile, (from, to) -> {
-            Scratch w = new Scratch(s);
+            Scratch w = Scratch.of(s);
             for (int item = from; item < to; item++) {
                 queryTile(q, qOff, ql, k, kOff, kl, v, vOff, vl, s, scale, out, outOff, ol, lse, lseOff,
                         item / qTiles, item % qTiles * BQ, w);
@@ -35,10 +35,23 @@ final class FlashAttention {
         });
     }
 
-    /** Per-task working memory: the tile's scores (then probabilities), output accumulators, max and sum. */
-    private record Scratch(float[] scores, float[] acc, float[] max, float[] sum) {
-        Scratch(FlashAttentionShape s) {
-            this(new float[BQ * BK], new float[BQ * s.dv()], new float[BQ], new float[BQ]);
+    /**
+     * Per-thread working memory: the tile's scores (then probabilities), output accumulators, max and sum, and
+     * lanes for a row sum. Kept per thread (a task covers a few tiles, so a fresh one per task allocated ~30 MB
+     * per GPT-2 step); every tile writes what it reads.
+     */
+    private record Scratch(float[] scores, float[] acc, float[] max, float[] sum, float[] lanes) {
+
+        private static final ThreadLocal<Scratch> PER_THREAD = new ThreadLocal<>();
+
+        static Scratch of(FlashAttentionShape s) {
+            Scratch w = PER_THREAD.get();
+            if (w == null || w.acc.length < BQ * s.dv()) {
+                w = new Scratch(new float[BQ * BK], new float[BQ * s.dv()], new float[BQ], new float[BQ],
+                        new float[FlashAttentionMath.L]);
+                PER_THREAD.set(w);
+            }
+            return w;
         }
     }
 
@@ -73,7 +86,7 @@ final class FlashAttention {
                 }
                 float mNew = Math.max(w.max[r], FlashAttentionMath.max(w.scores, so, n));
                 float alpha = (float) Math.exp(w.max[r] - mNew); // 0 on the first block (max was -inf)
-                w.sum[r] = w.sum[r] * alpha + FlashAttentionMath.expRow(w.scores, so, n, nk, mNew);
+                w.sum[r] = w.sum[r] * alpha + FlashAttentionMath.expRow(w.scores, so, n, nk, mNew, w.lanes);
                 w.max[r] = mNew;
                 if (alpha != 1f) {
                     FlashAttentionMath.scale(w.acc, r * dv, dv, alpha);

@@ -32,7 +32,7 @@ final class FlashAttentionBackward {
         }
         long costPerHead = 4L * s.tq() * s.tk() * (s.d() + s.dv() + 8);
         parallel.forRange(s.bh(), costPerHead, (from, to) -> {
-            Scratch w = new Scratch(s);
+            Scratch w = Scratch.of(s);
             for (int b = from; b < to; b++) {
                 head(q, qOff, ql, k, kOff, kl, v, vOff, vl, out, outOff, ol, lse, lseOff, dOut, dOutOff, gl, s,
                         scale, dq, dqOff, dk, dkOff, dvOut, dvOutOff, b, w);
@@ -40,10 +40,23 @@ final class FlashAttentionBackward {
         });
     }
 
-    /** Per-task working memory: a block's P and dP (then dS), and D per query. */
-    private record Scratch(float[] p, float[] ds, float[] delta) {
-        Scratch(FlashAttentionShape s) {
-            this(new float[BQ * BK], new float[BQ * BK], new float[s.tq()]);
+    /**
+     * Per-thread working memory: a block's P and dP (then dS), D per query, and lanes for a row sum; kept per
+     * thread as the forward's is. Every block writes the rows and keys it reads, and D is written for every
+     * query before use.
+     */
+    private record Scratch(float[] p, float[] ds, float[] delta, float[] lanes) {
+
+        private static final ThreadLocal<Scratch> PER_THREAD = new ThreadLocal<>();
+
+        static Scratch of(FlashAttentionShape s) {
+            Scratch w = PER_THREAD.get();
+            if (w == null || w.delta.length < s.tq()) {
+                w = new Scratch(new float[BQ * BK], new float[BQ * BK], new float[s.tq()],
+                        new float[FlashAttentionMath.L]);
+                PER_THREAD.set(w);
+            }
+            return w;
         }
     }
 
@@ -90,7 +103,7 @@ final class FlashAttentionBackward {
                 gemm.gemm(false, true, rows, nk, d, scale, q, qi, qStride, k, kj, kStride, 0f, w.p, 0, BK);
                 for (int r = 0; r < rows; r++) {
                     int n = FlashAttentionMath.visibleInBlock(s, i0 + r, j0, nk);
-                    FlashAttentionMath.expRow(w.p, r * BK, n, nk, lse[lBase + i0 + r]);
+                    FlashAttentionMath.expRow(w.p, r * BK, n, nk, lse[lBase + i0 + r], w.lanes);
                 }
                 if (dvOut != null) {
                     gemm.gemm(true, false, nk, dv, rows, 1f, w.p, 0, BK, dOut, gi, gStride,

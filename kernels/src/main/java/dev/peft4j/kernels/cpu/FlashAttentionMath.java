@@ -42,8 +42,9 @@ final class FlashAttentionMath {
      * One block row of probabilities: {@code s[off + j] = exp(s[off + j] - shift)} for j &lt; n (the keys the
      * row sees) and 0 for n &le; j &lt; width; returns the sum. Whole vectors, so the row must have room up to
      * width rounded up to a vector (a block row is {@link #BK} floats); masked lanes never reach the sum.
+     * {@code lanes} is L floats of scratch for the sum ({@link LaneSums#sumStored}: no vector is boxed).
      */
-    static float expRow(float[] s, int off, int n, int width, float shift) {
+    static float expRow(float[] s, int off, int n, int width, float shift, float[] lanes) {
         FloatVector vs = FloatVector.zero(S);
         for (int j = 0; j < width; j += L) {
             VectorMask<Float> hidden = S.indexInRange(j, n).not();
@@ -51,7 +52,8 @@ final class FlashAttentionMath {
             e.intoArray(s, off + j);
             vs = vs.add(e);
         }
-        return LaneSums.sum(vs);
+        vs.intoArray(lanes, 0);
+        return LaneSums.sumStored(lanes, 0, L);
     }
 
     /**

@@ -50,6 +50,21 @@ final class LaneSums {
         return v.lane(0);
     }
 
+    /**
+     * {@link #sum(FloatVector)} of a vector stored at {@code x[off .. off + lanes)} (lanes a power of two), in the
+     * same order, folding in place. For kernels holding many accumulators: C2 leaves the vector version
+     * un-inlined in a large method, and every call with a vector argument then boxes it (SkinnyGemm's dot
+     * path boxed sixteen vectors per pair of rows).
+     */
+    static float sumStored(float[] x, int off, int lanes) {
+        for (int half = lanes >> 1; half > 0; half >>= 1) {
+            for (int i = off; i < off + half; i++) {
+                x[i] += x[i + half];
+            }
+        }
+        return x[off];
+    }
+
     static double sum(DoubleVector v) {
         if (DOUBLE_STEPS > 3) {
             throw new IllegalStateException("LaneSums: " + DOUBLES.length() + " double lanes (at most 8 supported)");

@@ -50,8 +50,8 @@ final class SkinnyGemm {
         return k * Math.max(L, 2 * COLS);
     }
 
-    /** Floats of {@code lanes} scratch {@link #multiply} needs. */
-    static final int LANES_SIZE = Math.max(2 * L, 2 * COLS);
+    /** Floats of {@code lanes} scratch {@link #multiply} needs (the dot path's sums and stored accumulators). */
+    static final int LANES_SIZE = Math.max(2 * L, 2 * COLS * (1 + L));
 
     /**
      * C'[0..rows, 0..cols) = alpha·A'·B' + beta·C' over k ≥ 1. {@code packed} holds {@link #packedSize} floats
@@ -153,23 +153,28 @@ final class SkinnyGemm {
                 s07 = x0.fma(b7, s07);
                 s17 = x1.fma(b7, s17);
             }
-            // Lane sums into scratch, not an array of vectors: that would box all sixteen.
-            sums[0] = LaneSums.sum(s00);
-            sums[1] = LaneSums.sum(s01);
-            sums[2] = LaneSums.sum(s02);
-            sums[3] = LaneSums.sum(s03);
-            sums[4] = LaneSums.sum(s04);
-            sums[5] = LaneSums.sum(s05);
-            sums[6] = LaneSums.sum(s06);
-            sums[7] = LaneSums.sum(s07);
-            sums[8] = LaneSums.sum(s10);
-            sums[9] = LaneSums.sum(s11);
-            sums[10] = LaneSums.sum(s12);
-            sums[11] = LaneSums.sum(s13);
-            sums[12] = LaneSums.sum(s14);
-            sums[13] = LaneSums.sum(s15);
-            sums[14] = LaneSums.sum(s16);
-            sums[15] = LaneSums.sum(s17);
+            // Stored, then summed from the scratch: an array of vectors would box all sixteen, and so would
+            // calls of LaneSums.sum that C2 does not inline into a method this size.
+            int at = 2 * COLS;
+            s00.intoArray(sums, at);
+            s01.intoArray(sums, at + L);
+            s02.intoArray(sums, at + 2 * L);
+            s03.intoArray(sums, at + 3 * L);
+            s04.intoArray(sums, at + 4 * L);
+            s05.intoArray(sums, at + 5 * L);
+            s06.intoArray(sums, at + 6 * L);
+            s07.intoArray(sums, at + 7 * L);
+            s10.intoArray(sums, at + 8 * L);
+            s11.intoArray(sums, at + 9 * L);
+            s12.intoArray(sums, at + 10 * L);
+            s13.intoArray(sums, at + 11 * L);
+            s14.intoArray(sums, at + 12 * L);
+            s15.intoArray(sums, at + 13 * L);
+            s16.intoArray(sums, at + 14 * L);
+            s17.intoArray(sums, at + 15 * L);
+            for (int v = 0; v < 2 * COLS; v++) {
+                sums[v] = LaneSums.sumStored(sums, at + v * L, L);
+            }
             for (int j = 0; j < cols; j++) {
                 store(dotTail(sums[j], a, r0, bt, bOff + j * k, vk, k), alpha, beta, c, cOff + i * crs + j * ccs);
                 store(dotTail(sums[COLS + j], a, r1, bt, bOff + j * k, vk, k), alpha, beta,
@@ -183,7 +188,9 @@ final class SkinnyGemm {
                 for (int p = 0; p < vk; p += L) {
                     s = FloatVector.fromArray(S, a, r + p).fma(FloatVector.fromArray(S, bt, bOff + j * k + p), s);
                 }
-                store(dotTail(LaneSums.sum(s), a, r, bt, bOff + j * k, vk, k), alpha, beta, c, cOff + i * crs + j * ccs);
+                s.intoArray(sums, 2 * COLS);
+                float sum = LaneSums.sumStored(sums, 2 * COLS, L);
+                store(dotTail(sum, a, r, bt, bOff + j * k, vk, k), alpha, beta, c, cOff + i * crs + j * ccs);
             }
         }
     }

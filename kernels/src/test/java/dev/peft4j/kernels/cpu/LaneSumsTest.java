@@ -34,6 +34,11 @@ class LaneSumsTest {
             assertEquals(Float.floatToIntBits(expected),
                     Float.floatToIntBits(LaneSums.sum(FloatVector.fromArray(UnaryMath.SPECIES, x, 0))),
                     "trial " + trial);
+            // The stored form, at an offset inside a larger scratch, folds in place to the same bits.
+            float[] scratch = new float[lanes + 3];
+            System.arraycopy(x, 0, scratch, 3, lanes);
+            assertEquals(Float.floatToIntBits(expected), Float.floatToIntBits(LaneSums.sumStored(scratch, 3, lanes)),
+                    "stored, trial " + trial);
         }
     }
 }
