@@ -2,7 +2,6 @@ package dev.peft4j.bench;
 
 import dev.peft4j.kernels.Backends;
 import dev.peft4j.kernels.Kernels;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -39,8 +38,7 @@ public final class SparseGradBench {
             switch (args[i]) {
                 case "--device" -> device = value;
                 case "--shapes" -> shapes = GemmBench.parseShapes(value);
-                case "--densities" -> densities = Arrays.stream(value.split(",")).mapToDouble(Double::parseDouble)
-                        .toArray();
+                case "--densities" -> densities = parseDensities(value);
                 case "--rows" -> rows = Integer.parseInt(value);
                 case "--reps" -> reps = Integer.parseInt(value);
                 case "--warmup" -> warmup = Integer.parseInt(value);
@@ -61,6 +59,27 @@ public final class SparseGradBench {
                 run(kx, rows, shape[0], shape[1], densities, reps, warmup);
             }
         }
+    }
+
+    /**
+     * {@code --densities}: ascending fractions of the weight, comma-separated, as {@link #crossover} reads them
+     * (each must also lie in (0, 1], which {@link SparseGradCase} checks).
+     */
+    static double[] parseDensities(String s) {
+        String[] parts = s.split(",");
+        double[] out = new double[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                out[i] = Double.parseDouble(parts[i].trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--densities: '" + parts[i] + "' is not a number (e.g. 0.001,0.01)");
+            }
+            if (i > 0 && !(out[i] > out[i - 1])) {
+                throw new IllegalArgumentException("--densities: " + parts[i] + " after " + parts[i - 1]
+                        + " (they must ascend)");
+            }
+        }
+        return out;
     }
 
     /**

@@ -43,6 +43,18 @@ class SparseGradBenchTest {
     }
 
     @Test
+    void densitiesOptionParsesAscendingNumbersAndNamesABadOne() {
+        assertEquals(3, SparseGradBench.parseDensities("0.001, 0.01,0.1").length);
+        assertEquals(0.01, SparseGradBench.parseDensities("0.001, 0.01,0.1")[1]);
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                () -> SparseGradBench.parseDensities("0.01,1%"));
+        assertTrue(bad.getMessage().contains("--densities") && bad.getMessage().contains("1%"), bad.getMessage());
+        IllegalArgumentException order = assertThrows(IllegalArgumentException.class,
+                () -> SparseGradBench.parseDensities("0.1,0.01"));
+        assertTrue(order.getMessage().contains("ascend"), order.getMessage());
+    }
+
+    @Test
     void densityOutsideZeroToOneIsRefused() {
         try (CpuKernels k = new CpuKernels()) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
