@@ -4,7 +4,9 @@
 #
 #   bench/compare-torch.sh [--config small|gpt2|small,gpt2] [--modes forward,lora,full] [--steps N] [--warmup W]
 #                          [--device cpu|opencl[:N]] [--threads T] [--repeat R] [--base-dtype f32|bf16]
-# Throughput is each run's median step; with --repeat R the best of R runs per peer (order alternating).
+# Throughput is each run's median step; with --repeat R the best of R runs per peer (order alternating), and
+# beside it each pair's own ratio (a torch run and the peft4j run next to it) with the median of those pairs:
+# on a shared machine a peer's speed drifts from run to run, and a pair sees the same drift.
 # --base-dtype bf16 keeps peft4j's frozen base weights in bfloat16 (PyTorch stays float32: the peer a user has).
 # Environment: PYTHON (default /usr/bin/python3, Debian's torch), PEFT4J_JAVA_OPTS (extra JVM flags).
 # Each run's full output goes to stderr; the table goes to stdout.
@@ -53,6 +55,17 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 best() { awk -v a="$1" -v b="$2" 'BEGIN { print (b == "" || a + 0 > b + 0) ? a : b }'; }
 
+# "r1 / r2 / ... (median m)" for the space-separated ratios in $1.
+pairs() {
+    tr ' ' '\n' <<<"$1" | sort -n | awk -v list="$1" '
+        { v[NR] = $1 }
+        END {
+            m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+            gsub(/ /, " / ", list)
+            printf "%s (median %.2f)", list, m
+        }'
+}
+
 # One peer's run: its output goes to stderr (the log) and is returned. (tee /dev/stderr would truncate a log file.)
 show() { echo "$1" >&2; echo "$1"; }
 run_torch() {
@@ -70,15 +83,18 @@ rows=()
 for config in ${configs//,/ }; do
     for mode in ${modes//,/ }; do
         # Best of the repeats for each peer; the order alternates so neither always runs first.
-        tt=""; jt=""; tr=""; jr=""; jh=""
+        tt=""; jt=""; tr=""; jr=""; jh=""; pr=""
         for ((r = 0; r < repeat; r++)); do
             if ((r % 2 == 0)); then
                 t=$(run_torch "$config" "$mode"); j=$(run_peft4j "$config" "$mode")
             else
                 j=$(run_peft4j "$config" "$mode"); t=$(run_torch "$config" "$mode")
             fi
-            tt=$(best "$(value tokens_per_s "$t" torch_bench.py)" "$tt")
-            jt=$(best "$(value tokens_per_s "$j" "peft4j bench train")" "$jt")
+            ttok=$(value tokens_per_s "$t" torch_bench.py)
+            jtok=$(value tokens_per_s "$j" "peft4j bench train")
+            tt=$(best "$ttok" "$tt")
+            jt=$(best "$jtok" "$jt")
+            pr="${pr:+$pr }$(ratio "$jtok" "$ttok")"
             tr=$(value peak_rss_mib "$t" torch_bench.py)
             jr=$(value peak_rss_mib "$j" "peft4j bench train")
             jh=$(value heap_peak_mib "$j" "peft4j bench train")
@@ -87,10 +103,10 @@ for config in ${configs//,/ }; do
         if [ "$base_dtype" != f32 ]; then
             label="$mode, $base_dtype base"
         fi
-        rows+=("| $config | $label | $tt | $jt | **$(ratio "$jt" "$tt")** | $tr | $jr | $(ratio "$jr" "$tr") | $jh |")
+        rows+=("| $config | $label | $tt | $jt | **$(ratio "$jt" "$tt")** | $(pairs "$pr") | $tr | $jr | $(ratio "$jr" "$tr") | $jh |")
     done
 done
 
-echo "| config | mode | torch tokens/s | peft4j tokens/s | peft4j/torch speed | torch peak RSS MiB | peft4j peak RSS MiB | RSS peft4j/torch | peft4j heap peak MiB |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| config | mode | torch tokens/s | peft4j tokens/s | peft4j/torch speed | speed per pair | torch peak RSS MiB | peft4j peak RSS MiB | RSS peft4j/torch | peft4j heap peak MiB |"
+echo "|---|---|---:|---:|---:|---|---:|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"
