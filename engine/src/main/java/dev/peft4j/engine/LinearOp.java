@@ -116,10 +116,13 @@ final class LinearOp {
         Tensor preActivation = keepPreActivation ? y : null;
         return Autograd.record(out, act == null ? "linear" : "linear_" + act.name().toLowerCase(), gOut -> {
             Tensor gy = gOut;
+            Tensor activated = null; // temporaries this rule owns, closed (recycled) at its end
+            Tensor scaled = null;
             if (preActivation != null) {
-                gy = gOut.newZeros(outShape);
-                k.unaryBackward(act, preActivation.buffer(), 0, gOut.buffer(), gOut.offset(), gy.buffer(), 0,
+                activated = gOut.newZeros(outShape);
+                k.unaryBackward(act, preActivation.buffer(), 0, gOut.buffer(), gOut.offset(), activated.buffer(), 0,
                         rows * outF);
+                gy = activated;
             }
             if (targetShift != null) {
                 Tensor dt = targetShift.gradSink();
@@ -127,7 +130,7 @@ final class LinearOp {
                         dt.buffer(), dt.offset(), true);
             }
             if (scale != null) {
-                Tensor scaled = gy.newZeros(outShape);
+                scaled = gy.newZeros(outShape);
                 k.broadcastBinary(Binary.MUL, new int[] {rows, outF}, gy.buffer(), gy.offset(), new int[] {outF, 1},
                         scale.buffer(), scale.offset(), new int[] {0, 1}, scaled.buffer(), 0);
                 gy = scaled;
@@ -160,6 +163,11 @@ final class LinearOp {
                 Tensor dv = targetV.gradSink();
                 k.gemm(true, false, outF, rank, rows, 1f, gy.buffer(), gy.offset(), outF,
                         savedU.buffer(), savedU.offset(), rank, 1f, dv.buffer(), dv.offset(), rank);
+            }
+            for (Tensor t : new Tensor[] {activated, scaled}) {
+                if (t != null) {
+                    t.buffer().close();
+                }
             }
         }, xc, w, bc, uc, vc, shift);
     }

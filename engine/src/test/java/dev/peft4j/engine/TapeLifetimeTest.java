@@ -8,8 +8,10 @@ import org.junit.jupiter.api.Test;
 import java.lang.ref.WeakReference;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * What the tape keeps alive: backward rules that only accumulate into an input hold its autograd slot,
@@ -60,5 +62,29 @@ class TapeLifetimeTest {
         }
         assertNotNull(a.grad());
         assertArrayEquals(dA, a.grad().toArray(), 1e-5f);
+    }
+
+    @Test
+    void intermediateGradientsAreRecycledAndARetainedOneIsKept() {
+        try (CpuKernels k = new CpuKernels()) {
+            int n = 1 << 16; // long enough to be pooled at the default threshold
+            Tensor x = Tensor.full(k, 1f, n).requiresGrad(true);
+            Tensor h = x.mul(2f).retainGrad();
+            Tensor y = h.mul(3f).add(h); // dy/dh = 4; y's own gradient is released after its rule runs
+            Tensor loss = y.mul(0.5f).sum();
+            long before = k.recycledArrays();
+            loss.backward();
+            for (int i = 0; i < 4; i++) { // later allocations of the length draw every released gradient
+                Buffer b = k.allocate(n);
+                k.fill(b, 0, n, 7f);
+            }
+            assertTrue(k.recycledArrays() > before, "backward released no intermediate gradient to the pool");
+            float[] dh = h.grad().toArray();
+            float[] dx = x.grad().toArray();
+            for (int i = 0; i < n; i++) {
+                assertEquals(2f, dh[i], "a retained gradient was handed out again");
+                assertEquals(4f, dx[i], "a leaf gradient was handed out again");
+            }
+        }
     }
 }

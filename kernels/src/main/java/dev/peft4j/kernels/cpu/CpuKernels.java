@@ -40,6 +40,7 @@ public final class CpuKernels implements Kernels {
     private final SampledGemm sampledGemm;
     private final FlashAttention attention;
     private final FlashAttentionBackward attentionBackward;
+    private final CpuArrayPool arrays = CpuArrayPool.configured();
 
     /** One thread per available core. */
     public CpuKernels() {
@@ -82,7 +83,15 @@ public final class CpuKernels implements Kernels {
     @Override
     public Buffer allocate(int length) {
         nonNegative("allocate", "length", length);
-        return new CpuBuffer(length);
+        return new CpuBuffer(arrays.take(length), arrays);
+    }
+
+    /**
+     * Allocations served so far by an array a closed buffer gave back ({@link CpuArrayPool}): what a training
+     * step recycles instead of leaving to the garbage collector.
+     */
+    public long recycledArrays() {
+        return arrays.reused();
     }
 
     @Override
@@ -764,5 +773,6 @@ public final class CpuKernels implements Kernels {
     @Override
     public void close() {
         parallel.close();
+        arrays.clear();
     }
 }
