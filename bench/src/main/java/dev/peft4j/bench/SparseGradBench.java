@@ -2,6 +2,7 @@ package dev.peft4j.bench;
 
 import dev.peft4j.kernels.Backends;
 import dev.peft4j.kernels.Kernels;
+import dev.peft4j.kernels.SampledGemmDensity;
 import java.util.List;
 
 /**
@@ -58,6 +59,8 @@ public final class SparseGradBench {
             for (int[] shape : shapes) {
                 run(kx, rows, shape[0], shape[1], densities, reps, warmup);
             }
+            System.out.printf("# this backend's SparseDeltaOp takes the sampled product up to density %.4f"
+                    + " (-D%s=D sets one measured here)%n", kx.sampledGemmMaxDensity(), SampledGemmDensity.PROPERTY);
         }
     }
 

@@ -12,20 +12,11 @@ import dev.peft4j.kernels.Kernels;
  * scatter) and a single GEMM follows, so the adapted layer costs what the frozen one does; a separate
  * sparse product {@code x · scatter(v)ᵀ} would add rows·nnz gathers on top of the same dense GEMM.
  * Backward: {@code dX = dY · W_eff} (the GEMM a frozen layer needs anyway), {@code dv = (dYᵀ X)} at the
- * nnz positions only through {@link Kernels#sampledGemm} (cost ∝ nnz·rows) while the pattern is sparser than
- * {@link #DENSE_GRADIENT_DENSITY}, above it as one dense dW gathered at the positions; and {@code db}. A dense
- * dW is kept only when W itself requires grad.
+ * nnz positions only through {@link Kernels#sampledGemm} (cost ∝ nnz·rows) while the pattern is no denser than
+ * the backend's crossover ({@link Kernels#sampledGemmMaxDensity()}: 2 % on the CPU, 7 % on PoCL), above it as one
+ * dense dW gathered at the positions; and {@code db}. A dense dW is kept only when W itself requires grad.
  */
 public final class SparseDeltaOp {
-
-    /**
-     * Density (nnz / out·in) above which the values' gradient is a dense {@code dYᵀ X} gathered at the indices
-     * rather than the sampled product: {@code peft4j bench sparse} (2 threads, AMD Zen 4, 512 rows) puts the
-     * crossover at 2.5 % of a 768 x 3072 weight and 2.1 % of a 768 x 768 one (JMH: between 2 and 5 %); at 10 %
-     * the sampled product is 2.6-3.2x slower, at 0.1 % 10-12x faster. Both costs grow with rows alike, so the
-     * crossover does not move with the batch.
-     */
-    public static final double DENSE_GRADIENT_DENSITY = 0.02;
 
     private SparseDeltaOp() {
     }
@@ -179,10 +170,10 @@ public final class SparseDeltaOp {
         }, xc, wc, bias, values);
     }
 
-    /** {@code dv += (dYᵀ X)[idx]}: sampled below {@link #DENSE_GRADIENT_DENSITY}, a dense dW gathered above it. */
+    /** {@code dv += (dYᵀ X)[idx]}: sampled up to the backend's crossover density, a dense dW gathered above it. */
     private static void valuesGradient(Kernels k, int rows, int out, int in, Tensor gy, Tensor x, int[] idx,
                                        Tensor dv) {
-        if (idx.length <= DENSE_GRADIENT_DENSITY * out * in) {
+        if (idx.length <= k.sampledGemmMaxDensity() * out * in) {
             k.sampledGemm(rows, out, in, 1f, gy.buffer(), gy.offset(), out, x.buffer(), x.offset(), in,
                     idx, idx.length, 1f, dv.buffer(), dv.offset());
             return;

@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * x·(W + scatter(idx, v))ᵀ + b: float64 forward and every gradient (x, v, W, b) for both weight layouts,
  * the values' gradient equals the dense dW gathered at the indices on both of its paths (sampled below
- * {@link SparseDeltaOp#DENSE_GRADIENT_DENSITY}, dense above), a frozen W keeps no dense dW, and malformed
+ * the backend's {@code sampledGemmMaxDensity()}, dense above), a frozen W keeps no dense dW, and malformed
  * patterns are refused.
  */
 class SparseDeltaOpTest {
@@ -60,8 +60,8 @@ class SparseDeltaOpTest {
 
     @Test
     void valueGradientIsTheDenseGradientGatheredAtTheIndicesOnBothPaths() {
-        assertTrue(IDX.length > SparseDeltaOp.DENSE_GRADIENT_DENSITY * OUT * IN, "IDX takes the dense path");
-        assertTrue(SPARSE_IDX.length <= SparseDeltaOp.DENSE_GRADIENT_DENSITY * SPARSE_OUT * SPARSE_IN,
+        assertTrue(IDX.length > CPU.sampledGemmMaxDensity() * OUT * IN, "IDX takes the dense path");
+        assertTrue(SPARSE_IDX.length <= CPU.sampledGemmMaxDensity() * SPARSE_OUT * SPARSE_IN,
                 "SPARSE_IDX takes the sampled path");
         for (boolean inOut : new boolean[] {false, true}) {
             checkValueGradient(OUT, IN, IDX, inOut, "sampledGemm", 0);

@@ -119,6 +119,14 @@ public interface Kernels extends AutoCloseable {
     void sampledGemm(int rows, int m, int n, float alpha, Buffer a, int aOff, int lda, Buffer b, int bOff, int ldb,
                      int[] idx, int nnz, float beta, Buffer out, int outOff);
 
+    /**
+     * The densest index pattern (nnz / m·n) for which {@link #sampledGemm} beats, on this backend, the dense
+     * {@code AᵀB} it samples followed by a gather of the same entries: a caller with a denser pattern (a sparse
+     * delta's weight gradient) takes the dense product. {@code peft4j bench sparse [--device]} measures the
+     * crossover; {@code -Dpeft4j.sampledGemm.maxDensity=D} replaces every backend's value with one measured there.
+     */
+    double sampledGemmMaxDensity();
+
     // ---------------------------------------------------------------- elementwise
 
     /** {@code y[i] = f(x[i])}; x and y may be the same range. */

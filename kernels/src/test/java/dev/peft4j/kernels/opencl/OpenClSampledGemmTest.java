@@ -40,6 +40,14 @@ class OpenClSampledGemmTest {
     }
 
     @Test
+    void aCpuDeviceReportsPoclsCrossoverAndAGpuTheCpuBackends() {
+        OpenClKernels cl = OpenClTestBackend.get();
+        double expected = "CPU".equals(cl.device().type()) ? OpenClKernels.CPU_DEVICE_SAMPLED_GEMM_MAX_DENSITY
+                : OpenClKernels.OTHER_DEVICE_SAMPLED_GEMM_MAX_DENSITY;
+        assertEquals(expected, cl.sampledGemmMaxDensity());
+    }
+
+    @Test
     void uploadsAReusedIndexListOnceAndAnEditedOneAgain() {
         OpenClKernels cl = OpenClTestBackend.get();
         SampledGemmFixture f = SampledGemmFixture.random(new Random(9), 8, 6, 10, 0.5);
