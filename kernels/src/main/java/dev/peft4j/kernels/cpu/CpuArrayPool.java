@@ -1,6 +1,6 @@
 package dev.peft4j.kernels.cpu;
 
-import java.lang.ref.SoftReference;
+import java.lang.ref.WeakReference;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -10,12 +10,14 @@ import java.util.Map;
  * Recycles the arrays of closed {@link CpuBuffer}s for the next allocation of the same length, as the OpenCL
  * backend's pool does with device memory. A training step closes what autograd owns alone (the gradients of
  * intermediate tensors once their op's backward has run, and backward rules' temporaries) and asks for the same
- * few sizes again a layer later or at the next step: taking those from here instead of the heap cuts the garbage
- * a GPT-2 LoRA step leaves by about half, and hands out arrays the caches saw last.
+ * few sizes again a layer later or at the next step: taking those from here instead of the heap cut the garbage of
+ * a GPT-2 LoRA step by 38 % (JFR allocation samples) and its collection pauses by about a sixth, and it hands out
+ * arrays the caches saw last.
  *
  * <p>Only arrays of at least {@code minLength} floats are kept (smaller ones cost the collector little), at most
- * {@link #MAX_PER_LENGTH} per length, each behind a soft reference so the collector can clear the pool before it
- * would ever run out of memory. Thread-safe.
+ * {@link #MAX_PER_LENGTH} per length, each behind a weak reference: the pool recycles what is still there and never
+ * keeps an array alive through a collection (with soft references a GPT-2 step ran no faster, and G1 keeps softly
+ * reachable arrays while the heap has room, so a capped heap would carry them). Thread-safe.
  */
 final class CpuArrayPool {
 
@@ -29,7 +31,7 @@ final class CpuArrayPool {
     static final int MAX_PER_LENGTH = 16;
 
     private final int minLength;
-    private final Map<Integer, ArrayDeque<SoftReference<float[]>>> free = new HashMap<>();
+    private final Map<Integer, ArrayDeque<WeakReference<float[]>>> free = new HashMap<>();
     private long reused;
 
     CpuArrayPool(int minLength) {
@@ -59,10 +61,10 @@ final class CpuArrayPool {
         if (array.length < minLength) {
             return;
         }
-        ArrayDeque<SoftReference<float[]>> list = free.computeIfAbsent(array.length, n -> new ArrayDeque<>());
+        ArrayDeque<WeakReference<float[]>> list = free.computeIfAbsent(array.length, n -> new ArrayDeque<>());
         list.removeIf(ref -> ref.get() == null);
         if (list.size() < MAX_PER_LENGTH) {
-            list.push(new SoftReference<>(array));
+            list.push(new WeakReference<>(array));
         }
     }
 
@@ -77,7 +79,7 @@ final class CpuArrayPool {
     }
 
     private synchronized float[] poll(int length) {
-        ArrayDeque<SoftReference<float[]>> list = free.get(length);
+        ArrayDeque<WeakReference<float[]>> list = free.get(length);
         while (list != null && !list.isEmpty()) {
             float[] array = list.pop().get();
             if (array != null) {
