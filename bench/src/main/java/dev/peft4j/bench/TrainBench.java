@@ -7,6 +7,7 @@ import dev.peft4j.engine.nn.FrozenBf16;
 import dev.peft4j.engine.optim.AdamW;
 import dev.peft4j.kernels.Backends;
 import dev.peft4j.kernels.Kernels;
+import dev.peft4j.kernels.cpu.CpuKernels;
 import dev.peft4j.models.gpt2.Gpt2Model;
 import dev.peft4j.peft.core.PeftModel;
 import dev.peft4j.peft.core.TargetModules;
@@ -75,10 +76,12 @@ public final class TrainBench {
 
     /**
      * Figures of one run: time of the median timed step and the throughput it gives; losses of the first
-     * warm-up step (or first timed one) and the last step.
+     * warm-up step (or first timed one) and the last step; on the CPU, allocations per timed step that a closed
+     * buffer's array served ({@link CpuKernels#recycledArrays()}; -1 on other backends).
      */
     public record Result(String backend, double msPerStep, double tokensPerSecond, long trainable, long total,
-                         long peakRssBytes, long heapPeakBytes, float firstLoss, float lastLoss, Phases phases) {
+                         long peakRssBytes, long heapPeakBytes, float firstLoss, float lastLoss, Phases phases,
+                         long recycledPerStep) {
     }
 
     /** Mean milliseconds per timed step spent in the forward pass (with loss), backward and optimizer step. */
@@ -112,8 +115,9 @@ public final class TrainBench {
         Result r = run(o);
         out.printf("# backend %s; trainable %d of %d parameters; loss %.4f -> %.4f%n", r.backend(), r.trainable(),
                 r.total(), r.firstLoss(), r.lastLoss());
-        out.printf("# mean per step: forward+loss %.1f ms, backward %.1f ms, optimizer %.1f ms%n",
-                r.phases().forwardMs(), r.phases().backwardMs(), r.phases().optimizerMs());
+        out.printf("# mean per step: forward+loss %.1f ms, backward %.1f ms, optimizer %.1f ms%s%n",
+                r.phases().forwardMs(), r.phases().backwardMs(), r.phases().optimizerMs(),
+                r.recycledPerStep() < 0 ? "" : "; " + r.recycledPerStep() + " allocations from recycled arrays");
         // key value lines, read by bench/compare-torch.sh (torch_bench.py prints the same keys)
         out.printf(Locale.ROOT, "ms_per_step %.1f%n", r.msPerStep()); // median step
         out.printf(Locale.ROOT, "tokens_per_s %.1f%n", r.tokensPerSecond());
@@ -152,6 +156,7 @@ public final class TrainBench {
             }
             PeakMemory.resetHeapPeak();
             clock.reset();
+            long recycled = recycled(k);
             float last = Float.NaN;
             double[] ms = new double[o.steps()];
             for (int i = 0; i < o.steps(); i++) {
@@ -161,9 +166,16 @@ public final class TrainBench {
             }
             first = Float.isNaN(first) ? last : first;
             double median = median(ms); // the median step: other work on a shared machine inflates the mean
+            long recycledPerStep = recycled < 0 ? -1 : (recycled(k) - recycled) / o.steps();
             return new Result(k.name(), median, s.tokens() * 1e3 / median, trainable, total,
-                    PeakMemory.peakRssBytes(), PeakMemory.heapPeakBytes(), first, last, clock.perStep(o.steps()));
+                    PeakMemory.peakRssBytes(), PeakMemory.heapPeakBytes(), first, last, clock.perStep(o.steps()),
+                    recycledPerStep);
         }
+    }
+
+    /** {@link CpuKernels#recycledArrays()} so far, or -1 for a backend without the CPU's array pool. */
+    private static long recycled(Kernels k) {
+        return k instanceof CpuKernels cpu ? cpu.recycledArrays() : -1;
     }
 
     static double median(double[] v) {

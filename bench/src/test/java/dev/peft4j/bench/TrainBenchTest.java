@@ -25,6 +25,8 @@ class TrainBenchTest {
         assertTrue(r.tokensPerSecond() > 0 && r.msPerStep() > 0);
         assertTrue(r.phases().forwardMs() > 0 && r.phases().backwardMs() > 0 && r.phases().optimizerMs() > 0,
                 r.phases().toString());
+        // The test JVM pools every CPU array (peft4j.cpu.poolMinFloats=1): backward's released gradients come back.
+        assertTrue(r.recycledPerStep() > 0, "allocations from recycled arrays per step: " + r.recycledPerStep());
     }
 
     @Test
