@@ -18,7 +18,10 @@ public interface Buffer extends AutoCloseable {
         return false;
     }
 
-    /** Returns device memory to its pool; a no-op for heap buffers. */
+    /**
+     * Returns the memory to the backend's pool for a later allocation (device memory on OpenCL, the array of a
+     * CPU buffer from {@link Kernels#allocate}); neither the buffer nor anything read from it may be used after.
+     */
     @Override
     void close();
 }

@@ -5,7 +5,8 @@ import dev.peft4j.kernels.Buffer;
 /**
  * A heap float array: the CPU backend's buffer. Exposed so CPU code and tests can read it directly. A buffer
  * from {@link CpuKernels#allocate} hands its array back to the backend's {@link CpuArrayPool} when closed, so
- * neither it nor its array may be used after {@link #close()}; one made here from an array the GC alone owns.
+ * neither it nor its array may be used after {@link #close()}; one built here with a public constructor wraps an
+ * array only the garbage collector reclaims, and closing it does nothing.
  */
 public final class CpuBuffer implements Buffer {
 
