@@ -308,12 +308,19 @@ public final class Tensor {
         return slot.gradFn() == null;
     }
 
-    /** The accumulated gradient, or null when none has been computed (or it was zeroed). */
+    /**
+     * The accumulated gradient, or null when none has been computed (or it was zeroed). Valid until
+     * {@link #zeroGrad()}: copy it (e.g. {@link #toArray()}) to keep its values past that.
+     */
     public Tensor grad() {
         return slot.gradOrNull();
     }
 
-    /** Drops the gradient; the next backward allocates a fresh zero-filled one. */
+    /**
+     * Drops the gradient, handing its buffer back to the backend's pool (the OpenCL one, or the CPU's array pool),
+     * so a tensor {@link #grad()} returned before must not be read after; the next backward allocates a fresh
+     * zero-filled one.
+     */
     public void zeroGrad() {
         releaseGrad();
     }
