@@ -31,19 +31,29 @@ final class CpuArrayPool {
     static final int MAX_PER_LENGTH = 16;
 
     private final int minLength;
+    private final boolean poison; // fill closed arrays with NaN, so a read after close shows at once
     private final Map<Integer, ArrayDeque<WeakReference<float[]>>> free = new HashMap<>();
     private long reused;
 
     CpuArrayPool(int minLength) {
+        this(minLength, false);
+    }
+
+    CpuArrayPool(int minLength, boolean poison) {
         if (minLength < 1) {
             throw new IllegalArgumentException("peft4j.cpu.poolMinFloats must be at least 1, got " + minLength);
         }
         this.minLength = minLength;
+        this.poison = poison;
     }
 
-    /** The pool a backend uses: {@link #DEFAULT_MIN_LENGTH} unless {@code peft4j.cpu.poolMinFloats} says otherwise. */
+    /**
+     * The pool a backend uses: {@link #DEFAULT_MIN_LENGTH} unless {@code peft4j.cpu.poolMinFloats} says otherwise;
+     * {@code -Dpeft4j.cpu.poisonClosed=true} (the test suite's setting) fills every closed array with NaN.
+     */
     static CpuArrayPool configured() {
-        return new CpuArrayPool(Integer.getInteger("peft4j.cpu.poolMinFloats", DEFAULT_MIN_LENGTH));
+        return new CpuArrayPool(Integer.getInteger("peft4j.cpu.poolMinFloats", DEFAULT_MIN_LENGTH),
+                Boolean.getBoolean("peft4j.cpu.poisonClosed"));
     }
 
     /** A zero-filled array of {@code length} floats: a recycled one when the pool holds one, else a new one. */
@@ -58,6 +68,9 @@ final class CpuArrayPool {
 
     /** Takes back an array no buffer uses any more; one too short to pool, or beyond the bound, is left to the GC. */
     synchronized void give(float[] array) {
+        if (poison) {
+            Arrays.fill(array, Float.NaN);
+        }
         if (array.length < minLength) {
             return;
         }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.peft4j.kernels.Buffer;
 import java.util.ArrayList;
@@ -82,6 +83,22 @@ class CpuArrayPoolTest {
             b.close();
             assertSame(a, ((CpuBuffer) k.allocate(n)).array());
             assertEquals(1, k.recycledArrays());
+        }
+    }
+
+    @Test
+    void aPoisoningPoolFillsEveryClosedArrayWithNaN() {
+        CpuArrayPool pool = new CpuArrayPool(MIN, true);
+        for (int length : new int[] {MIN - 1, MIN}) { // poisoned whether or not it is kept
+            CpuBuffer b = pooled(pool, length);
+            Arrays.fill(b.array(), 1f);
+            b.close();
+            for (float v : b.array()) {
+                assertTrue(Float.isNaN(v), "length " + length);
+            }
+        }
+        for (float v : pool.take(MIN)) {
+            assertEquals(0f, v, "handed out zero-filled again");
         }
     }
 
