@@ -3,20 +3,11 @@ package dev.peft4j.bench;
 import dev.peft4j.kernels.Buffer;
 import dev.peft4j.kernels.cpu.CpuKernels;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * JMH: the CPU backend's flash-style attention ({@code Kernels.attention} + {@code attentionBackward}, no T x T
@@ -24,14 +15,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * at GPT-2 shapes (batch 4, 12 heads, head dim 64, causal). The quick table, OpenCL too, is
  * {@link AttentionBench} ({@code peft4j bench attention}).
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector",
-        "-Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0"})
-public class AttentionBenchmark {
+public class AttentionBenchmark extends JmhDefaults {
 
     private static final int BH = 4 * 12;
     private static final int D = 64;

@@ -2,34 +2,18 @@ package dev.peft4j.bench;
 
 import dev.peft4j.kernels.cpu.CpuGemm;
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * JMH: CpuGemm at the GPT-2 124M training-step shapes (512 tokens; fwd X·Wᵀ, dX = dY·W, dW = dYᵀ·X) on a
  * 1- or 2-thread pool. GFLOP/s = 2·512·k·n / (ms/op · 1e6). The quick table with the numpy peer is
  * {@link GemmBench}.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector",
-        "-Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0"})
-public class GemmBenchmark {
+public class GemmBenchmark extends JmhDefaults {
 
     /** k x n of the Linear. */
     @Param({"768x2304", "768x768", "768x3072", "3072x768", "768x50257"})

@@ -5,18 +5,11 @@ import dev.peft4j.engine.Functional;
 import dev.peft4j.engine.Rng;
 import dev.peft4j.engine.Tensor;
 import dev.peft4j.kernels.cpu.CpuKernels;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -26,14 +19,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * each). {@code grad} adds dL/dx (the backward), as in a LoRA step; without it this is the eval forward.
  * Run with {@code -prof gc} to see the allocation each saves.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 4, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector",
-        "-Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0"})
-public class LmHeadLossBenchmark {
+public class LmHeadLossBenchmark extends JmhDefaults {
 
     private static final int ROWS = 512;
     private static final int IN = 768;

@@ -35,10 +35,6 @@ final class CpuArrayPool {
     private final Map<Integer, ArrayDeque<WeakReference<float[]>>> free = new HashMap<>();
     private long reused;
 
-    CpuArrayPool(int minLength) {
-        this(minLength, false);
-    }
-
     CpuArrayPool(int minLength, boolean poison) {
         if (minLength < 1) {
             throw new IllegalArgumentException("peft4j.cpu.poolMinFloats must be at least 1, got " + minLength);

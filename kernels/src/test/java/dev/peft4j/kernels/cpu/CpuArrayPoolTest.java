@@ -23,7 +23,7 @@ class CpuArrayPoolTest {
 
     @Test
     void aClosedBufferServesTheNextAllocationOfItsLengthZeroFilled() {
-        CpuArrayPool pool = new CpuArrayPool(MIN);
+        CpuArrayPool pool = new CpuArrayPool(MIN, false);
         CpuBuffer first = pooled(pool, MIN);
         float[] a = first.array();
         Arrays.fill(a, 3f);
@@ -39,7 +39,7 @@ class CpuArrayPoolTest {
 
     @Test
     void aSecondCloseDoesNotHandTheArrayOutTwice() {
-        CpuArrayPool pool = new CpuArrayPool(MIN);
+        CpuArrayPool pool = new CpuArrayPool(MIN, false);
         CpuBuffer b = pooled(pool, MIN);
         b.close();
         b.close();
@@ -49,7 +49,7 @@ class CpuArrayPoolTest {
 
     @Test
     void shortArraysAndCallersArraysAreLeftToTheCollector() {
-        CpuArrayPool pool = new CpuArrayPool(MIN);
+        CpuArrayPool pool = new CpuArrayPool(MIN, false);
         CpuBuffer small = pooled(pool, MIN - 1);
         float[] s = small.array();
         small.close();
@@ -62,7 +62,7 @@ class CpuArrayPoolTest {
 
     @Test
     void thePoolKeepsABoundedNumberPerLength() {
-        CpuArrayPool pool = new CpuArrayPool(MIN);
+        CpuArrayPool pool = new CpuArrayPool(MIN, false);
         List<CpuBuffer> buffers = new ArrayList<>();
         for (int i = 0; i < CpuArrayPool.MAX_PER_LENGTH + 3; i++) {
             buffers.add(pooled(pool, MIN));
@@ -104,6 +104,6 @@ class CpuArrayPoolTest {
 
     @Test
     void aThresholdBelowOneIsRefused() {
-        assertThrows(IllegalArgumentException.class, () -> new CpuArrayPool(0));
+        assertThrows(IllegalArgumentException.class, () -> new CpuArrayPool(0, false));
     }
 }
