@@ -2,6 +2,7 @@ package dev.peft4j.bench;
 
 import dev.peft4j.engine.Autograd;
 import dev.peft4j.engine.Rng;
+import dev.peft4j.engine.StepScope;
 import dev.peft4j.engine.Tensor;
 import dev.peft4j.engine.nn.FrozenBf16;
 import dev.peft4j.engine.optim.AdamW;
@@ -77,11 +78,12 @@ public final class TrainBench {
     /**
      * Figures of one run: time of the median timed step and the throughput it gives; losses of the first
      * warm-up step (or first timed one) and the last step; on the CPU, allocations per timed step that a closed
-     * buffer's array served ({@link CpuKernels#recycledArrays()}; -1 on other backends).
+     * buffer's array served ({@link CpuKernels#recycledArrays()}) and of those long enough for the pool
+     * ({@link CpuKernels#poolableAllocations()}; both -1 on other backends); each timed step's milliseconds.
      */
     public record Result(String backend, double msPerStep, double tokensPerSecond, long trainable, long total,
                          long peakRssBytes, long heapPeakBytes, float firstLoss, float lastLoss, Phases phases,
-                         long recycledPerStep) {
+                         long recycledPerStep, long poolablePerStep, double[] stepMs) {
     }
 
     /** Mean milliseconds per timed step spent in the forward pass (with loss), backward and optimizer step. */
@@ -117,7 +119,10 @@ public final class TrainBench {
                 r.total(), r.firstLoss(), r.lastLoss());
         out.printf("# mean per step: forward+loss %.1f ms, backward %.1f ms, optimizer %.1f ms%s%n",
                 r.phases().forwardMs(), r.phases().backwardMs(), r.phases().optimizerMs(),
-                r.recycledPerStep() < 0 ? "" : "; " + r.recycledPerStep() + " allocations from recycled arrays");
+                r.recycledPerStep() < 0 ? "" : "; " + r.recycledPerStep() + " of " + r.poolablePerStep()
+                        + " large allocations from recycled arrays");
+        out.printf(Locale.ROOT, "# timed steps, ms in order:%s%n", java.util.Arrays.stream(r.stepMs())
+                .mapToObj(x -> String.format(Locale.ROOT, " %.1f", x)).collect(java.util.stream.Collectors.joining()));
         // key value lines, read by bench/compare-torch.sh (torch_bench.py prints the same keys)
         out.printf(Locale.ROOT, "ms_per_step %.1f%n", r.msPerStep()); // median step
         out.printf(Locale.ROOT, "tokens_per_s %.1f%n", r.tokensPerSecond());
@@ -157,6 +162,7 @@ public final class TrainBench {
             PeakMemory.resetHeapPeak();
             clock.reset();
             long recycled = recycled(k);
+            long poolable = poolable(k);
             float last = Float.NaN;
             double[] ms = new double[o.steps()];
             for (int i = 0; i < o.steps(); i++) {
@@ -167,15 +173,21 @@ public final class TrainBench {
             first = Float.isNaN(first) ? last : first;
             double median = median(ms); // the median step: other work on a shared machine inflates the mean
             long recycledPerStep = recycled < 0 ? -1 : (recycled(k) - recycled) / o.steps();
+            long poolablePerStep = poolable < 0 ? -1 : (poolable(k) - poolable) / o.steps();
             return new Result(k.name(), median, s.tokens() * 1e3 / median, trainable, total,
                     PeakMemory.peakRssBytes(), PeakMemory.heapPeakBytes(), first, last, clock.perStep(o.steps()),
-                    recycledPerStep);
+                    recycledPerStep, poolablePerStep, ms);
         }
     }
 
     /** {@link CpuKernels#recycledArrays()} so far, or -1 for a backend without the CPU's array pool. */
     private static long recycled(Kernels k) {
         return k instanceof CpuKernels cpu ? cpu.recycledArrays() : -1;
+    }
+
+    /** {@link CpuKernels#poolableAllocations()} so far, or -1 for a backend without the CPU's array pool. */
+    private static long poolable(Kernels k) {
+        return k instanceof CpuKernels cpu ? cpu.poolableAllocations() : -1;
     }
 
     static double median(double[] v) {
@@ -217,19 +229,21 @@ public final class TrainBench {
     /** Phases are timed on the host: exact on the CPU backend; an OpenCL queue may shift time between them. */
     private static Supplier<Float> trainStep(Gpt2Model model, AdamW opt, int[] ids, TrainShape s, PhaseClock clock) {
         return () -> {
-            long t0 = System.nanoTime();
-            opt.zeroGrad();
-            Tensor loss = model.loss(ids, ids, s.batch(), s.seq());
-            long t1 = System.nanoTime();
-            loss.backward();
-            long t2 = System.nanoTime();
-            opt.step();
-            float value = loss.item();
-            long t3 = System.nanoTime();
-            clock.nanos[0] += t1 - t0;
-            clock.nanos[1] += t2 - t1;
-            clock.nanos[2] += t3 - t2;
-            return value;
+            try (StepScope ignored = StepScope.open()) { // the step's activations go back to the pool at its end
+                long t0 = System.nanoTime();
+                opt.zeroGrad();
+                Tensor loss = model.loss(ids, ids, s.batch(), s.seq());
+                long t1 = System.nanoTime();
+                loss.backward();
+                long t2 = System.nanoTime();
+                opt.step();
+                float value = loss.item();
+                long t3 = System.nanoTime();
+                clock.nanos[0] += t1 - t0;
+                clock.nanos[1] += t2 - t1;
+                clock.nanos[2] += t3 - t2;
+                return value;
+            }
         };
     }
 

@@ -1,6 +1,7 @@
 package dev.peft4j.bench;
 
 import dev.peft4j.engine.Rng;
+import dev.peft4j.engine.StepScope;
 import dev.peft4j.engine.Tensor;
 import dev.peft4j.engine.optim.AdamW;
 import dev.peft4j.kernels.Backends;
@@ -133,10 +134,12 @@ public final class TrainStepBench {
 
     private static float step(Gpt2Model model, AdamW opt, int[] ids, int seq) {
         opt.zeroGrad();
-        Tensor loss = model.loss(ids, ids, BATCH, seq);
-        loss.backward();
-        opt.step();
-        return loss.item();
+        try (StepScope ignored = StepScope.open()) { // the step's activations go back to the pool at its end
+            Tensor loss = model.loss(ids, ids, BATCH, seq);
+            loss.backward();
+            opt.step();
+            return loss.item();
+        }
     }
 
     private static List<MemoryPoolMXBean> heapPools() {

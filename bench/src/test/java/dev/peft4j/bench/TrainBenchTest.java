@@ -25,8 +25,10 @@ class TrainBenchTest {
         assertTrue(r.tokensPerSecond() > 0 && r.msPerStep() > 0);
         assertTrue(r.phases().forwardMs() > 0 && r.phases().backwardMs() > 0 && r.phases().optimizerMs() > 0,
                 r.phases().toString());
-        // The test JVM pools every CPU array (peft4j.cpu.poolMinFloats=1): backward's released gradients come back.
-        assertTrue(r.recycledPerStep() > 0, "allocations from recycled arrays per step: " + r.recycledPerStep());
+        // The test JVM pools every CPU array (peft4j.cpu.poolMinFloats=1): backward's released gradients, and the
+        // activations each step's StepScope hands back at its end, serve nearly every allocation of the next step.
+        assertTrue(r.recycledPerStep() >= 0.8 * r.poolablePerStep(), "allocations from recycled arrays per step: "
+                + r.recycledPerStep() + " of " + r.poolablePerStep());
     }
 
     @Test

@@ -83,6 +83,7 @@ public final class Autograd {
             GradSlot[] live = java.util.Arrays.stream(inputs).filter(t -> t != null && t.requiresGrad())
                     .map(Tensor::slot).toArray(GradSlot[]::new);
             out.setGradFn(new Node(op, live, fn));
+            StepScope.ownOutput(out, inputs);
         }
         return out;
     }

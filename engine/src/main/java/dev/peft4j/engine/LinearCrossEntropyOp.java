@@ -89,6 +89,7 @@ final class LinearCrossEntropyOp {
             return loss;
         }
         GradSlot target = xc.slot();
+        StepScope.ownSaved(dx.buffer());
         return Autograd.record(loss, "linearCrossEntropy", gy -> {
             float g = gy.item();
             Tensor d = target.gradSink();

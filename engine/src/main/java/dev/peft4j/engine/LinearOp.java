@@ -114,6 +114,9 @@ final class LinearOp {
         Tensor savedU = targetV != null ? uc : null;
         Tensor savedV = targetU != null ? vc : null;
         Tensor preActivation = keepPreActivation ? y : null;
+        if (preActivation != null) {
+            StepScope.ownSaved(preActivation.buffer());
+        }
         return Autograd.record(out, act == null ? "linear" : "linear_" + act.name().toLowerCase(), gOut -> {
             Tensor gy = gOut;
             Tensor activated = null; // temporaries this rule owns, closed (recycled) at its end

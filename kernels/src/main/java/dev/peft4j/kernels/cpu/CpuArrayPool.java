@@ -27,13 +27,18 @@ final class CpuArrayPool {
      * buffers go through the pool.
      */
     static final int DEFAULT_MIN_LENGTH = 1 << 16;
-    /** A bound per length, so a burst of closes of one size cannot park an unbounded amount of memory. */
-    static final int MAX_PER_LENGTH = 16;
+    /**
+     * A bound per length, so a burst of closes of one size cannot park an unbounded amount of memory. A training
+     * step that closes its activations ({@code StepScope}) hands back ~100 arrays of GPT-2's most common size
+     * ([512, 768]) at once, all wanted again by the next forward.
+     */
+    static final int MAX_PER_LENGTH = 256;
 
     private final int minLength;
     private final boolean poison; // fill closed arrays with NaN, so a read after close shows at once
     private final Map<Integer, ArrayDeque<WeakReference<float[]>>> free = new HashMap<>();
     private long reused;
+    private long requested;
 
     CpuArrayPool(int minLength, boolean poison) {
         if (minLength < 1) {
@@ -71,7 +76,9 @@ final class CpuArrayPool {
             return;
         }
         ArrayDeque<WeakReference<float[]>> list = free.computeIfAbsent(array.length, n -> new ArrayDeque<>());
-        list.removeIf(ref -> ref.get() == null);
+        if (list.size() >= MAX_PER_LENGTH) {
+            list.removeIf(ref -> ref.get() == null);
+        }
         if (list.size() < MAX_PER_LENGTH) {
             list.push(new WeakReference<>(array));
         }
@@ -82,12 +89,18 @@ final class CpuArrayPool {
         return reused;
     }
 
+    /** How many allocations were long enough to be served from here (recycled or not). */
+    synchronized long requested() {
+        return requested;
+    }
+
     /** Drops every held array. */
     synchronized void clear() {
         free.clear();
     }
 
     private synchronized float[] poll(int length) {
+        requested++;
         ArrayDeque<WeakReference<float[]>> list = free.get(length);
         while (list != null && !list.isEmpty()) {
             float[] array = list.pop().get();

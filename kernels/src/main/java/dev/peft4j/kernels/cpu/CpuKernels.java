@@ -95,6 +95,11 @@ public final class CpuKernels implements Kernels {
         return arrays.reused();
     }
 
+    /** Allocations so far long enough for the array pool: {@link #recycledArrays()} of them came from it. */
+    public long poolableAllocations() {
+        return arrays.requested();
+    }
+
     @Override
     public Buffer upload(float[] host, int off, int len) {
         range("upload", "host", host, off, len);

@@ -2,6 +2,7 @@ package dev.peft4j.peft.quickstart;
 
 import dev.peft4j.engine.Autograd;
 import dev.peft4j.engine.Rng;
+import dev.peft4j.engine.StepScope;
 import dev.peft4j.engine.Tensor;
 import dev.peft4j.engine.io.HostTensor;
 import dev.peft4j.engine.optim.AdamW;
@@ -99,15 +100,18 @@ public final class PretrainTinyGpt {
                 System.arraycopy(ProceduralCorpus.window(data, s.positions()), 0, ids, b * s.positions(), s.positions());
             }
             opt.zeroGrad();
-            Tensor loss = model.loss(ids, ids, s.batch(), s.positions());
-            float value = loss.item();
-            if (!Float.isFinite(value)) {
-                throw new ArithmeticException("pretraining step " + step + ": the loss is " + value);
+            float value;
+            try (StepScope ignored = StepScope.open()) { // the step's activations are recycled at its end
+                Tensor loss = model.loss(ids, ids, s.batch(), s.positions());
+                value = loss.item();
+                if (!Float.isFinite(value)) {
+                    throw new ArithmeticException("pretraining step " + step + ": the loss is " + value);
+                }
+                loss.backward();
+                GradClip.clipGlobalNorm(params, 1.0);
+                schedule.apply(opt, s.lr(), step);
+                opt.step();
             }
-            loss.backward();
-            GradClip.clipGlobalNorm(params, 1.0);
-            schedule.apply(opt, s.lr(), step);
-            opt.step();
             ema = Float.isNaN(ema) ? value : 0.95f * ema + 0.05f * value;
             if (step % 50 == 0 || step == s.steps() - 1) {
                 double secs = (System.nanoTime() - start) / 1e9;

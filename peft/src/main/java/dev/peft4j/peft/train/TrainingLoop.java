@@ -1,5 +1,6 @@
 package dev.peft4j.peft.train;
 
+import dev.peft4j.engine.StepScope;
 import dev.peft4j.engine.Tensor;
 import dev.peft4j.engine.optim.GradClip;
 import dev.peft4j.engine.optim.LrSchedule;
@@ -158,27 +159,30 @@ public final class TrainingLoop {
             int[] batch = order.next();
             optimizer.zeroGrad();
             int step = state.step + 1;
-            Tensor loss;
             float value;
-            try {
-                loss = objective.trainLoss(batch);
-                value = loss.item();
-            } catch (ArithmeticException e) { // an op's own finiteness check (cross-entropy checks its loss)
-                optimizer.zeroGrad();
-                progress.done();
-                throw new NonFiniteLossException(step, e.getMessage(), lastCheckpoint, e);
+            // The step's activations go back to the backend's pool when it ends, for the next step's forward.
+            try (StepScope ignored = StepScope.open()) {
+                Tensor loss;
+                try {
+                    loss = objective.trainLoss(batch);
+                    value = loss.item();
+                } catch (ArithmeticException e) { // an op's own finiteness check (cross-entropy checks its loss)
+                    optimizer.zeroGrad();
+                    progress.done();
+                    throw new NonFiniteLossException(step, e.getMessage(), lastCheckpoint, e);
+                }
+                if (!Float.isFinite(value)) {
+                    optimizer.zeroGrad();
+                    progress.done();
+                    throw new NonFiniteLossException(step, value, lastCheckpoint);
+                }
+                loss.backward();
+                if (os.gradClip() > 0) {
+                    GradClip.clipGlobalNorm(new ArrayList<>(named.values()), os.gradClip());
+                }
+                schedule.apply(optimizer, os.lr(), state.step);
+                optimizer.step();
             }
-            if (!Float.isFinite(value)) {
-                optimizer.zeroGrad();
-                progress.done();
-                throw new NonFiniteLossException(step, value, lastCheckpoint);
-            }
-            loss.backward();
-            if (os.gradClip() > 0) {
-                GradClip.clipGlobalNorm(new ArrayList<>(named.values()), os.gradClip());
-            }
-            schedule.apply(optimizer, os.lr(), state.step);
-            optimizer.step();
             optimizer.zeroGrad();
             state.losses.add(value);
             state.step = step;
