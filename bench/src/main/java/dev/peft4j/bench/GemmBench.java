@@ -12,7 +12,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ForkJoinPool;
 import java.util.function.DoubleSupplier;
 
 /**
@@ -56,9 +55,7 @@ public final class GemmBench {
             GemmShape shape = new GemmShape(kn[0], kn[1]);
             for (int t : threads) {
                 Map<String, Double> peer = script == null ? Map.of() : numpy(python, script, kn, t, reps, warmup);
-                ForkJoinPool pool = new ForkJoinPool(t);
-                try {
-                    CpuGemm gemm = new CpuGemm(pool);
+                try (CpuGemm gemm = new CpuGemm(t)) {
                     for (String v : variants) {
                         double gf = gflops(shape.flops(), warmup, reps, () -> time(() -> shape.run(gemm, v)));
                         Double np = peer.get(shape.label() + " " + v);
@@ -69,8 +66,6 @@ public final class GemmBench {
                         }
                         System.out.printf("%-14s %-4s %7d %9.1f%s%n", shape.label(), v, t, gf, tail);
                     }
-                } finally {
-                    pool.shutdown();
                 }
             }
         }
@@ -108,18 +103,13 @@ public final class GemmBench {
     /** Compiles the kernel and packing paths for every variant before anything is timed. */
     private static void warmUpJit() {
         GemmShape small = new GemmShape(768, 768);
-        ForkJoinPool one = new ForkJoinPool(1);
-        ForkJoinPool two = new ForkJoinPool(2);
-        try {
-            CpuGemm[] gemms = {new CpuGemm(one), new CpuGemm(two)};
+        try (CpuGemm one = new CpuGemm(1); CpuGemm two = new CpuGemm(2)) {
+            CpuGemm[] gemms = {one, two};
             for (int i = 0; i < 40; i++) {
                 for (String v : GemmShape.VARIANTS) {
                     small.run(gemms[i % 2], v);
                 }
             }
-        } finally {
-            one.shutdown();
-            two.shutdown();
         }
     }
 

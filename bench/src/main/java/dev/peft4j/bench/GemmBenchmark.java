@@ -1,7 +1,6 @@
 package dev.peft4j.bench;
 
 import dev.peft4j.kernels.cpu.CpuGemm;
-import java.util.concurrent.ForkJoinPool;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Param;
@@ -10,7 +9,7 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * JMH: CpuGemm at the GPT-2 124M training-step shapes (512 tokens; fwd X·Wᵀ, dX = dY·W, dW = dYᵀ·X) on a
- * 1- or 2-thread pool. GFLOP/s = 2·512·k·n / (ms/op · 1e6). The quick table with the numpy peer is
+ * 1- or 2-thread CpuGemm. GFLOP/s = 2·512·k·n / (ms/op · 1e6). The quick table with the numpy peer is
  * {@link GemmBench}.
  */
 public class GemmBenchmark extends JmhDefaults {
@@ -26,20 +25,18 @@ public class GemmBenchmark extends JmhDefaults {
     public int threads;
 
     private GemmShape gemmShape;
-    private ForkJoinPool pool;
     private CpuGemm gemm;
 
     @Setup(Level.Trial)
     public void setup() {
         String[] kn = shape.split("x");
         gemmShape = new GemmShape(Integer.parseInt(kn[0]), Integer.parseInt(kn[1]));
-        pool = new ForkJoinPool(threads);
-        gemm = new CpuGemm(pool);
+        gemm = new CpuGemm(threads);
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        pool.shutdown();
+        gemm.close();
     }
 
     @Benchmark

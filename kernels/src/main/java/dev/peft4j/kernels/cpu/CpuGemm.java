@@ -3,10 +3,6 @@ package dev.peft4j.kernels.cpu;
 import static dev.peft4j.kernels.cpu.GemmMicroKernel.MR;
 import static dev.peft4j.kernels.cpu.GemmMicroKernel.NR;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -15,11 +11,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>Loops, outermost first: NC columns of C → KC slice of k (pack op(B) KC×NC) → MC rows (pack op(A)
  * MC×KC) → NR-column micro-panels → MR-row micro-panels → {@link GemmMicroKernel}. The packing absorbs
  * the transposes. Work is split into rectangular regions of C (whole k each, so no reduction across
- * threads); the calling thread and {@code parallelism − 1} pool tasks take regions from a shared counter.
+ * threads); the calling thread and {@code parallelism − 1} {@link HelperThreads} take regions from a shared
+ * counter.
  * Problems under {@link #SERIAL_FLOPS} stay on the calling thread. A product with a side of at most one
  * vector (a LoRA rank) goes to {@link SkinnyGemm} instead, which packs only its narrow operand.
  */
-public final class CpuGemm {
+public final class CpuGemm implements AutoCloseable {
 
     /** k slice: a KC×NR packed B micro-panel (32 KiB at NR = 32) stays in the 48 KiB L1. */
     static final int KC = 256;
@@ -56,29 +53,40 @@ public final class CpuGemm {
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
-    private static final class SharedPool {
-        static final ForkJoinPool POOL = new ForkJoinPool(Runtime.getRuntime().availableProcessors());
+    private static final class SharedHelpers {
+        static final HelperThreads HELPERS = new HelperThreads(Runtime.getRuntime().availableProcessors() - 1);
     }
 
-    private static final CpuGemm SERIAL = new CpuGemm(true);
+    private static final CpuGemm SERIAL = new CpuGemm(new HelperThreads(0), true);
 
-    private final ForkJoinPool pool; // null: every call runs on the calling thread
+    private final HelperThreads helpers;
+    private final boolean ownsHelpers;
 
-    /** Uses a pool shared by all default instances, one thread per available processor. */
+    /** Uses helpers shared by all default instances: one thread per available processor, the caller included. */
     public CpuGemm() {
-        this(false);
+        this(SharedHelpers.HELPERS, false);
     }
 
-    private CpuGemm(boolean onCallingThread) {
-        this.pool = onCallingThread ? null : SharedPool.POOL;
+    /** Runs each large call on {@code threads} threads (the caller included), on helpers of its own. */
+    public CpuGemm(int threads) {
+        this(newHelpers(threads), true);
     }
 
-    /** Runs on {@code pool}; its parallelism is the number of threads one call uses (caller included). */
-    public CpuGemm(ForkJoinPool pool) {
-        if (pool == null) {
-            throw new IllegalArgumentException("CpuGemm: pool must not be null");
+    /** Runs on the caller and {@code helpers} (a backend's, shared with its other kernels). */
+    CpuGemm(HelperThreads helpers) {
+        this(helpers, false);
+    }
+
+    private CpuGemm(HelperThreads helpers, boolean ownsHelpers) {
+        this.helpers = helpers;
+        this.ownsHelpers = ownsHelpers;
+    }
+
+    private static HelperThreads newHelpers(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("CpuGemm: threads must be >= 1, got " + threads);
         }
-        this.pool = pool;
+        return new HelperThreads(threads - 1);
     }
 
     /** An instance that runs every call on the calling thread, for kernels that already split their work. */
@@ -88,7 +96,15 @@ public final class CpuGemm {
 
     /** Threads one large call uses. */
     public int parallelism() {
-        return pool == null ? 1 : pool.getParallelism();
+        return helpers.size() + 1;
+    }
+
+    /** Stops the helpers this instance made ({@link #CpuGemm(int)}); shared ones stay. */
+    @Override
+    public void close() {
+        if (ownsHelpers) {
+            helpers.close();
+        }
     }
 
     /** C = alpha * op(A) * op(B) + beta * C for one matrix; see {@code Kernels.gemm}. */
@@ -167,7 +183,7 @@ public final class CpuGemm {
         int n = pr.n;
         int k = pr.k;
         long flops = (long) batch * m * n * Math.max(k, 1);
-        int threads = parallelism();
+        int threads = helpers.isHelperThread() ? 1 : parallelism(); // a helper's nested call runs inline
         if (threads <= 1 || flops < (SkinnyGemm.fits(m, n) ? SKINNY_SERIAL_FLOPS : SERIAL_FLOPS)) {
             Workspace ws = WORKSPACE.get();
             for (int i = 0; i < batch; i++) {
@@ -209,16 +225,9 @@ public final class CpuGemm {
                 pr.region(mat, i0, Math.min(pr.m, i0 + rowStep), j0, Math.min(pr.n, j0 + colStep), ws);
             }
         };
-        int helpers = Math.min(threads, total) - 1;
-        List<ForkJoinTask<?>> forked = new ArrayList<>(helpers);
-        for (int h = 0; h < helpers; h++) {
-            ForkJoinTask<?> task = ForkJoinTask.adapt(drain);
-            if (ForkJoinTask.getPool() == pool) {
-                task.fork();
-            } else {
-                pool.execute(task);
-            }
-            forked.add(task);
+        HelperThreads.Task[] forked = new HelperThreads.Task[Math.min(threads, total) - 1];
+        for (int h = 0; h < forked.length; h++) {
+            forked[h] = helpers.submit(drain);
         }
         Throwable failure = null;
         try {
@@ -227,7 +236,7 @@ public final class CpuGemm {
             next.set(total);
             failure = e;
         }
-        for (ForkJoinTask<?> task : forked) {
+        for (HelperThreads.Task task : forked) {
             try {
                 task.join();
             } catch (RuntimeException | Error e) {

@@ -17,7 +17,7 @@ import dev.peft4j.kernels.Unary;
 import java.util.Arrays;
 
 /**
- * The CPU backend: heap float arrays, Java Vector API loops, and a private ForkJoinPool splitting rows or
+ * The CPU backend: heap float arrays, Java Vector API loops, and {@link HelperThreads} splitting rows or
  * index ranges across cores. This class checks arguments and dispatches; the loops live in one class per
  * op family ({@link Elementwise}, {@link StridedLoops}, {@link SumTo}, {@link Reductions},
  * {@link SoftmaxKernels}, {@link NormKernels}, {@link EmbeddingKernels}, {@link OptimizerKernels}) and GEMM
@@ -29,7 +29,7 @@ public final class CpuKernels implements Kernels {
     public static final long DEFAULT_MIN_PARALLEL_WORK = 1 << 15;
 
     private final Parallel parallel;
-    private final CpuGemm gemm = new CpuGemm();
+    private final CpuGemm gemm;
     private final Elementwise elementwise;
     private final StridedLoops strided;
     private final SumTo sumTo;
@@ -55,6 +55,7 @@ public final class CpuKernels implements Kernels {
      */
     public CpuKernels(int threads, long minParallelWork) {
         this.parallel = new Parallel(threads, minParallelWork);
+        this.gemm = new CpuGemm(parallel.helpers()); // one set of helper threads for every kernel
         this.elementwise = new Elementwise(parallel);
         this.strided = new StridedLoops(parallel);
         this.sumTo = new SumTo(parallel);

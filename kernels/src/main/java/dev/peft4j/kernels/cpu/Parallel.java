@@ -1,12 +1,9 @@
 package dev.peft4j.kernels.cpu;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
-
 /**
- * Splits an index range into one contiguous chunk per thread and runs the chunks on a private
- * ForkJoinPool, the calling thread taking the first chunk. Work smaller than {@code minWorkPerTask}
- * (counted in element operations) per chunk stays on the calling thread: forking costs microseconds.
+ * Splits an index range into one contiguous chunk per thread and runs the chunks on {@link HelperThreads},
+ * the calling thread taking the first chunk. Work smaller than {@code minWorkPerTask} (counted in element
+ * operations) per chunk stays on the calling thread: handing a chunk over costs microseconds.
  */
 final class Parallel implements AutoCloseable {
 
@@ -24,7 +21,7 @@ final class Parallel implements AutoCloseable {
 
     private final int threads;
     private final long minWorkPerTask;
-    private final ForkJoinPool pool; // threads - 1 workers: the caller is the remaining one
+    private final HelperThreads helpers; // threads - 1: the caller is the remaining one
 
     Parallel(int threads, long minWorkPerTask) {
         if (threads < 1) {
@@ -35,11 +32,16 @@ final class Parallel implements AutoCloseable {
         }
         this.threads = threads;
         this.minWorkPerTask = minWorkPerTask;
-        this.pool = threads > 1 ? new ForkJoinPool(threads - 1) : null;
+        this.helpers = new HelperThreads(threads - 1);
     }
 
     int threads() {
         return threads;
+    }
+
+    /** The helpers the chunks run on, which the backend's GEMM shares. */
+    HelperThreads helpers() {
+        return helpers;
     }
 
     /**
@@ -47,11 +49,9 @@ final class Parallel implements AutoCloseable {
      * the work runs inline.
      */
     int chunks(int n, long costPerItem) {
-        if (pool != null && pool.isShutdown()) {
-            throw new IllegalStateException("cpu kernels: used after close()");
-        }
-        if (pool == null || n < 2 || ForkJoinTask.getPool() == pool) {
-            return 1; // nested calls from our own workers run inline rather than wait on themselves
+        helpers.requireOpen();
+        if (helpers.size() == 0 || n < 2 || helpers.isHelperThread()) {
+            return 1; // nested calls from our own helpers run inline rather than wait on themselves
         }
         long total = (long) n * Math.max(1, costPerItem);
         long byWork = total / minWorkPerTask;
@@ -68,11 +68,11 @@ final class Parallel implements AutoCloseable {
             body.run(0, n);
             return;
         }
-        ForkJoinTask<?>[] forks = new ForkJoinTask<?>[chunks - 1];
+        HelperThreads.Task[] forks = new HelperThreads.Task[chunks - 1];
         for (int c = 1; c < chunks; c++) {
             int from = bound(n, chunks, c);
             int to = bound(n, chunks, c + 1);
-            forks[c - 1] = pool.submit(() -> body.run(from, to));
+            forks[c - 1] = helpers.submit(() -> body.run(from, to));
         }
         RuntimeException failure = null;
         try {
@@ -112,8 +112,8 @@ final class Parallel implements AutoCloseable {
         return (int) ((long) n * c / chunks);
     }
 
-    private static RuntimeException joinAll(ForkJoinTask<?>[] forks, RuntimeException failure) {
-        for (ForkJoinTask<?> fork : forks) {
+    private static RuntimeException joinAll(HelperThreads.Task[] forks, RuntimeException failure) {
+        for (HelperThreads.Task fork : forks) {
             try {
                 fork.join();
             } catch (RuntimeException e) {
@@ -129,8 +129,6 @@ final class Parallel implements AutoCloseable {
 
     @Override
     public void close() {
-        if (pool != null) {
-            pool.shutdown();
-        }
+        helpers.close();
     }
 }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
-import java.util.concurrent.ForkJoinPool;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -15,12 +14,12 @@ import org.junit.jupiter.api.Test;
  */
 class CpuGemmLargeCTest {
 
-    private static final ForkJoinPool TWO = new ForkJoinPool(2);
+    private static final CpuGemm TWO = new CpuGemm(2);
     private static final int SIDE = (int) Math.ceil(Math.sqrt(CpuGemm.LARGE_C)) + 3;
 
     @AfterAll
     static void shutDown() {
-        TWO.shutdown();
+        TWO.close();
     }
 
     @Test
@@ -53,7 +52,7 @@ class CpuGemmLargeCTest {
         float alpha = 0.5f;
         float beta = -2f;
         int ldb = transB ? k : n;
-        CpuGemm gemm = new CpuGemm(TWO);
+        CpuGemm gemm = TWO;
         if (bf16) {
             gemm.gemmBatched(false, transB, m, n, k, alpha, a, 0, k, 0, bh, 0, ldb, 0, beta, c, 0, n, 0, 1);
         } else {

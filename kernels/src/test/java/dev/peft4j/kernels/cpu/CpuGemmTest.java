@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
-import java.util.concurrent.ForkJoinPool;
 import org.ejml.data.FMatrixRMaj;
 import org.ejml.dense.row.CommonOps_FDRM;
 import org.junit.jupiter.api.AfterAll;
@@ -24,13 +23,13 @@ import org.junit.jupiter.api.Test;
 class CpuGemmTest {
 
     private static final double U = Math.ulp(1f) / 2;
-    private static final ForkJoinPool TWO = new ForkJoinPool(2);
-    private static final ForkJoinPool ONE = new ForkJoinPool(1);
+    private static final CpuGemm TWO = new CpuGemm(2);
+    private static final CpuGemm ONE = new CpuGemm(1);
 
     @AfterAll
     static void shutdown() {
-        TWO.shutdown();
-        ONE.shutdown();
+        TWO.close();
+        ONE.close();
     }
 
     /** A stored rows×cols matrix inside a larger array: offset, leading dimension ≥ cols, NaN padding. */
@@ -113,7 +112,7 @@ class CpuGemmTest {
     void tailSizesAllVariantsMatchDoubleReference() {
         SplittableRandom rnd = new SplittableRandom(1);
         int[] sizes = {1, 2, 7, 12, 13, 16, 31, 33, 47};
-        CpuGemm g = new CpuGemm(ONE);
+        CpuGemm g = ONE;
         for (int trial = 0; trial < 120; trial++) {
             int m = sizes[rnd.nextInt(sizes.length)];
             int n = sizes[rnd.nextInt(sizes.length)];
@@ -125,13 +124,13 @@ class CpuGemmTest {
     @Test
     void everyEdgeRowCountAndRowSplitsOffTheTileGrid() {
         SplittableRandom rnd = new SplittableRandom(5);
-        CpuGemm one = new CpuGemm(ONE);
+        CpuGemm one = ONE;
         // Edge panels of 1..MR-1 rows (the 12-row kernel, or 4-row calls up to 8 rows), alone and after full tiles.
         for (int m = 1; m <= 2 * GemmMicroKernel.MR + 1; m++) {
             checkCase(one, rnd, (m & 1) != 0, (m & 2) != 0, m, GemmMicroKernel.NR + 3, 37, 1.5f, 0.5f, false);
         }
         // Tall and narrow with op(A) stored transposed: a row split, at 52 rows where MR = 12 (off the tile grid).
-        CpuGemm two = new CpuGemm(TWO);
+        CpuGemm two = TWO;
         checkCase(two, rnd, true, false, 100, 20, 1100, 1f, 0f, false);
         checkCase(two, rnd, true, true, 100, 20, 1100, -0.5f, 2f, false);
     }
@@ -150,7 +149,7 @@ class CpuGemmTest {
         for (int s = 0; s < shapes.length; s++) {
             int[] sh = shapes[s];
             for (int v = 0; v < 4; v++) {
-                CpuGemm g = new CpuGemm(v % 2 == 0 ? TWO : ONE);
+                CpuGemm g = v % 2 == 0 ? TWO : ONE;
                 float[] ab = alphaBeta[(s + v) % alphaBeta.length];
                 checkCase(g, rnd, (v & 1) != 0, (v & 2) != 0, sh[0], sh[1], sh[2], ab[0], ab[1], false);
             }
@@ -169,7 +168,7 @@ class CpuGemmTest {
         for (int s = 0; s < shapes.length; s++) {
             int[] sh = shapes[s];
             for (int v = 0; v < 4; v++) {
-                CpuGemm g = new CpuGemm(v % 2 == 0 ? TWO : ONE);
+                CpuGemm g = v % 2 == 0 ? TWO : ONE;
                 float[] ab = alphaBeta[(s + v) % alphaBeta.length];
                 checkCase(g, rnd, (v & 1) != 0, (v & 2) != 0, sh[0], sh[1], sh[2], ab[0], ab[1], ab[1] == 0f);
             }
@@ -179,13 +178,13 @@ class CpuGemmTest {
     @Test
     void betaZeroIgnoresNaNInC() {
         SplittableRandom rnd = new SplittableRandom(3);
-        checkCase(new CpuGemm(ONE), rnd, false, true, 13, 35, 9, 1f, 0f, true);
-        checkCase(new CpuGemm(TWO), rnd, true, false, 150, 140, 120, 0.5f, 0f, true);
+        checkCase(ONE, rnd, false, true, 13, 35, 9, 1f, 0f, true);
+        checkCase(TWO, rnd, true, false, 150, 140, 120, 0.5f, 0f, true);
     }
 
     @Test
     void zeroKOrZeroAlphaScalesC() {
-        CpuGemm g = new CpuGemm(TWO);
+        CpuGemm g = TWO;
         float[] c = {1f, Float.NaN, 3f, 4f};
         g.gemm(false, false, 2, 2, 0, 1f, new float[0], 0, 1, new float[2], 0, 2, 0f, c, 0, 2);
         assertEquals("[0.0, 0.0, 0.0, 0.0]", Arrays.toString(c));
@@ -199,7 +198,7 @@ class CpuGemmTest {
     void agreesWithEjml() {
         SplittableRandom rnd = new SplittableRandom(4);
         int[][] shapes = {{1, 1, 1}, {7, 33, 5}, {64, 48, 96}, {130, 77, 260}, {45, 200, 33}};
-        CpuGemm g = new CpuGemm(TWO);
+        CpuGemm g = TWO;
         for (int[] sh : shapes) {
             int m = sh[0];
             int n = sh[1];
@@ -250,7 +249,7 @@ class CpuGemmTest {
         int[][] cases = {{5, 9, 7, 3, 0}, {17, 40, 33, 4, 1}, {70, 64, 96, 6, 1}, {130, 100, 80, 2, 0}};
         for (int[] cs : cases) {
             for (int v = 0; v < 4; v++) {
-                checkBatched(new CpuGemm(TWO), rnd, (v & 1) != 0, (v & 2) != 0, cs[0], cs[1], cs[2], cs[3], cs[4] == 1);
+                checkBatched(TWO, rnd, (v & 1) != 0, (v & 2) != 0, cs[0], cs[1], cs[2], cs[3], cs[4] == 1);
             }
         }
     }
@@ -270,7 +269,7 @@ class CpuGemmTest {
         int lda = tA ? m : k;
         int ldb = tB ? k : n;
         g.gemmBatched(tA, tB, m, n, k, 1.5f, a, 2, lda, strideA, b, 1, ldb, strideB, 0.5f, c, 4, n, strideC, batch);
-        CpuGemm one = new CpuGemm(ONE);
+        CpuGemm one = ONE;
         for (int i = 0; i < batch; i++) {
             float[] want = c0.clone();
             int co = 4 + (int) (i * strideC);
@@ -293,7 +292,7 @@ class CpuGemmTest {
 
     @Test
     void rejectsArraysTooSmallAndBadLeadingDims() {
-        CpuGemm g = new CpuGemm(ONE);
+        CpuGemm g = ONE;
         float[] x = new float[12];
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> g.gemm(false, false, 4, 4, 4, 1f, x, 0, 4, x, 0, 4, 0f, new float[16], 0, 4));
