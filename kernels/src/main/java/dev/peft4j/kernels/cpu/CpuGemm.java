@@ -46,10 +46,11 @@ public final class CpuGemm implements AutoCloseable {
     /** Below this many multiply-adds (batch·m·n·k) forking costs more than it saves. */
     static final long SERIAL_FLOPS = 1L << 21;
     /**
-     * The same for {@link SkinnyGemm} products, which move more data per multiply-add: a LoRA rank-8 product
-     * (512×8×768, 60-110 µs) ran no faster split in two, waking the second thread costing about what it saved.
+     * The same for {@link SkinnyGemm} products. A LoRA rank-8 product (512×8×768, 60-200 µs) once ran no faster
+     * split in two, a parked pool worker taking as long to wake as it saved; {@link HelperThreads} start within
+     * microseconds, and splitting every rank-8 product of a GPT-2 LoRA step cut their time from ~19 to ~12 ms.
      */
-    static final long SKINNY_SERIAL_FLOPS = 1L << 24;
+    static final long SKINNY_SERIAL_FLOPS = 1L << 20;
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
