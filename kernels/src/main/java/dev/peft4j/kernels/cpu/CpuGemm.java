@@ -4,8 +4,6 @@ import static dev.peft4j.kernels.cpu.GemmMicroKernel.MR;
 import static dev.peft4j.kernels.cpu.GemmMicroKernel.NR;
 
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReferenceArray;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Row-major SGEMM on heap arrays: {@code C = alpha·op(A)·op(B) + beta·C}, GotoBLAS/BLIS style.
@@ -90,11 +88,6 @@ public final class CpuGemm implements AutoCloseable {
             throw new IllegalArgumentException("CpuGemm: threads must be >= 1, got " + threads);
         }
         return new HelperThreads(threads - 1);
-    }
-
-    /** How many macro blocks threads out of regions have helped to compute so far (tests check it happens). */
-    static long helpedBlocks() {
-        return StealableTail.HELPED_BLOCKS.sum();
     }
 
     /** An instance that runs every call on the calling thread, for kernels that already split their work. */
@@ -223,7 +216,6 @@ public final class CpuGemm implements AutoCloseable {
         int total = batch * perMatrix;
         AtomicInteger next = new AtomicInteger();
         int finalRowParts = rowParts;
-        StealableTail tail = new StealableTail(total);
         Runnable drain = () -> {
             Workspace ws = WORKSPACE.get();
             for (int t; (t = next.getAndIncrement()) < total; ) {
@@ -231,13 +223,8 @@ public final class CpuGemm implements AutoCloseable {
                 int r = t % perMatrix;
                 int i0 = (r % finalRowParts) * rowStep;
                 int j0 = (r / finalRowParts) * colStep;
-                try {
-                    pr.region(mat, i0, Math.min(pr.m, i0 + rowStep), j0, Math.min(pr.n, j0 + colStep), ws, tail, t);
-                } finally {
-                    tail.regionDone();
-                }
+                pr.region(mat, i0, Math.min(pr.m, i0 + rowStep), j0, Math.min(pr.n, j0 + colStep), ws);
             }
-            tail.help(ws); // out of regions: take micro-panels of the blocks others are still computing
         };
         HelperThreads.Task[] forked = new HelperThreads.Task[Math.min(threads, total) - 1];
         for (int h = 0; h < forked.length; h++) {
@@ -288,11 +275,6 @@ public final class CpuGemm implements AutoCloseable {
         }
 
         void region(int mat, int i0, int i1, int j0, int j1, Workspace ws) {
-            region(mat, i0, i1, j0, j1, ws, null, 0);
-        }
-
-        /** A rectangle of one element's C; with a tail, its macro blocks are published there as region {@code id}. */
-        void region(int mat, int i0, int i1, int j0, int j1, Workspace ws, StealableTail tail, int id) {
             int ao = (int) (aOff + mat * strideA);
             int bo = (int) (bOff + mat * strideB);
             int co = (int) (cOff + mat * strideC);
@@ -327,16 +309,7 @@ public final class CpuGemm implements AutoCloseable {
                     for (int ic = i0; ic < i1; ic += MC) {
                         int mc = Math.min(MC, i1 - ic);
                         GemmPack.packA(transA, a, ao, lda, ic, mc, pc, kc, aPack, ws.rowIdx);
-                        MacroBlock block = new MacroBlock(this, mc, nc, kc, aPack, bPack, betaNow,
-                                co + ic * ldc + jc, epi, ic, jc);
-                        if (tail == null) {
-                            block.claimPanels(ws);
-                        } else {
-                            tail.run(id, block, ws);
-                        }
-                        if (epi != null) {
-                            epi.activate(c, co + ic * ldc + jc, ldc, ic, jc, mc, nc);
-                        }
+                        macroKernel(mc, nc, kc, aPack, bPack, ws, betaNow, co + ic * ldc + jc, epi, ic, jc);
                     }
                 }
             }
@@ -385,28 +358,29 @@ public final class CpuGemm implements AutoCloseable {
             }
         }
 
-        /**
-         * The micro-panel of B at column jr (an NR multiple) of a packed block: every MR-row tile of A against it;
-         * C[ic, jc] is {@code c[cIdx]}. Tiles only: the block's activation runs once it is whole.
-         */
-        void panel(int jr, int mc, int nc, int kc, float[] aPack, float[] bPack, float betaNow, int cIdx,
-                   GemmEpilogueTile epi, int ic, int jc, Workspace ws) {
-            int nr = Math.min(NR, nc - jr);
-            float[] vt = null;
-            if (epi != null) {
-                vt = ws.packedV(epi);
-                epi.packV(jc + jr, nr, vt);
+        /** One packed MC×KC block of A against a KC×NC panel of B; C[ic, jc] is {@code c[cIdx]}. */
+        private void macroKernel(int mc, int nc, int kc, float[] aPack, float[] bPack, Workspace ws, float betaNow,
+                                 int cIdx, GemmEpilogueTile epi, int ic, int jc) {
+            float[] vt = epi == null ? null : ws.packedV(epi);
+            for (int jr = 0; jr < nc; jr += NR) {
+                int nr = Math.min(NR, nc - jr);
+                if (epi != null) {
+                    epi.packV(jc + jr, nr, vt);
+                }
+                for (int ir = 0; ir < mc; ir += MR) {
+                    int mr = Math.min(MR, mc - ir);
+                    int cTile = cIdx + ir * ldc + jr;
+                    if (betaNow != 1f) {
+                        GemmMicroKernel.scaleTile(c, cTile, ldc, mr, nr, betaNow);
+                    }
+                    GemmMicroKernel.run(kc, aPack, ir * kc, bPack, jr * kc, alpha, c, cTile, ldc, mr, nr, ws.tile);
+                    if (epi != null) { // per tile while it is in L1, never inside the micro-kernel
+                        epi.apply(c, cTile, ldc, ic + ir, jc + jr, mr, nr, vt);
+                    }
+                }
             }
-            for (int ir = 0; ir < mc; ir += MR) {
-                int mr = Math.min(MR, mc - ir);
-                int cTile = cIdx + ir * ldc + jr;
-                if (betaNow != 1f) {
-                    GemmMicroKernel.scaleTile(c, cTile, ldc, mr, nr, betaNow);
-                }
-                GemmMicroKernel.run(kc, aPack, ir * kc, bPack, jr * kc, alpha, c, cTile, ldc, mr, nr, ws.tile);
-                if (epi != null) { // per tile while it is in L1, never inside the micro-kernel
-                    epi.apply(c, cTile, ldc, ic + ir, jc + jr, mr, nr, vt);
-                }
+            if (epi != null) {
+                epi.activate(c, cIdx, ldc, ic, jc, mc, nc);
             }
         }
 
@@ -416,110 +390,6 @@ public final class CpuGemm implements AutoCloseable {
                 int row = co + i * ldc;
                 for (int j = j0; j < j1; j++) {
                     c[row + j] = beta == 0f ? 0f : beta * c[row + j];
-                }
-            }
-        }
-    }
-
-    /**
-     * One packed MC×KC block of A against a KC×NC panel of B, whose NR-column micro-panels are handed out by a
-     * counter: to its owner, and, through a {@link StealableTail}, to a thread that ran out of regions.
-     */
-    private static final class MacroBlock {
-        private final Problem pr;
-        private final int mc;
-        private final int nc;
-        private final int kc;
-        private final float[] aPack;
-        private final float[] bPack;
-        private final float betaNow;
-        private final int cIdx;
-        private final GemmEpilogueTile epi;
-        private final int ic;
-        private final int jc;
-        private final int panels;
-        private final AtomicInteger next = new AtomicInteger();
-        private final AtomicInteger finished = new AtomicInteger();
-
-        MacroBlock(Problem pr, int mc, int nc, int kc, float[] aPack, float[] bPack, float betaNow, int cIdx,
-                   GemmEpilogueTile epi, int ic, int jc) {
-            this.pr = pr;
-            this.mc = mc;
-            this.nc = nc;
-            this.kc = kc;
-            this.aPack = aPack;
-            this.bPack = bPack;
-            this.betaNow = betaNow;
-            this.cIdx = cIdx;
-            this.epi = epi;
-            this.ic = ic;
-            this.jc = jc;
-            this.panels = ceilDiv(nc, NR);
-        }
-
-        /** Computes micro-panels until none is left to claim; returns whether it computed any. */
-        boolean claimPanels(Workspace ws) {
-            boolean any = false;
-            for (int q; (q = next.getAndIncrement()) < panels; ) {
-                pr.panel(q * NR, mc, nc, kc, aPack, bPack, betaNow, cIdx, epi, ic, jc, ws);
-                finished.incrementAndGet();
-                any = true;
-            }
-            return any;
-        }
-
-        /** Waits until every micro-panel is computed: only then may the owner repack or activate. */
-        void awaitPanels() {
-            while (finished.get() < panels) {
-                Thread.onSpinWait();
-            }
-        }
-    }
-
-    /**
-     * The end of a parallel call: regions go to threads whole, so the thread that finishes first would wait for
-     * the others at the join (a few hundred µs per GPT-2 GEMM, the threads' speed differing by a few percent).
-     * Instead it takes micro-panels of the blocks the others are computing; the owners' packed A and B stay
-     * where they are, and an owner moves on only when every panel of its block is done.
-     */
-    private static final class StealableTail {
-        /** Blocks a thread out of regions helped with, for tests. */
-        static final LongAdder HELPED_BLOCKS = new LongAdder();
-
-        private final AtomicReferenceArray<MacroBlock> current;
-        private final AtomicInteger regionsDone = new AtomicInteger();
-        private final int regions;
-
-        StealableTail(int regions) {
-            this.regions = regions;
-            this.current = new AtomicReferenceArray<>(regions);
-        }
-
-        /** Computes {@code block} of region {@code id} with any thread that helps. */
-        void run(int id, MacroBlock block, Workspace ws) {
-            current.set(id, block);
-            block.claimPanels(ws);
-            block.awaitPanels();
-            current.set(id, null);
-        }
-
-        void regionDone() {
-            regionsDone.incrementAndGet();
-        }
-
-        /** Helps with the other regions' current blocks until every region is done. */
-        void help(Workspace ws) {
-            while (regionsDone.get() < regions) {
-                boolean worked = false;
-                for (int r = 0; r < regions; r++) {
-                    MacroBlock block = current.get(r);
-                    if (block != null && block.claimPanels(ws)) {
-                        worked = true;
-                        HELPED_BLOCKS.increment();
-                    }
-                }
-                if (!worked) {
-                    Thread.onSpinWait();
                 }
             }
         }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.peft4j.kernels.Unary;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.ejml.data.FMatrixRMaj;
@@ -174,72 +173,6 @@ class CpuGemmTest {
                 checkCase(g, rnd, (v & 1) != 0, (v & 2) != 0, sh[0], sh[1], sh[2], ab[0], ab[1], ab[1] == 0f);
             }
         }
-    }
-
-    /**
-     * Two threads compute exactly what one does, bit for bit, whichever thread computes a micro-panel: the one
-     * that finishes its region first helps with the other's blocks (beta on the first k slice only, the fused
-     * epilogue per tile and its activation once per block, a bf16 B widened while packed). Runs until that help
-     * has happened, so the shared path is known to be covered.
-     */
-    @Test
-    void twoThreadsMatchOneBitForBitWhenTheFirstDoneHelps() {
-        SplittableRandom rnd = new SplittableRandom(11);
-        long helpedBefore = CpuGemm.helpedBlocks();
-        for (int round = 0; round < 200 && (round < 6 || CpuGemm.helpedBlocks() == helpedBefore); round++) {
-            boolean rows = round % 2 == 0; // tall C splits rows, wide C columns
-            int m = rows ? 500 : 150;
-            int n = rows ? 150 : CpuGemm.NC + 300;
-            int k = 2 * CpuGemm.KC + 40;
-            float[] a = new float[m * k];
-            float[] b = new float[k * n];
-            float[] c0 = new float[m * n];
-            fill(rnd, a);
-            fill(rnd, b);
-            fill(rnd, c0);
-            float[] one = c0.clone();
-            float[] two = c0.clone();
-            if (round % 3 == 2) { // bf16 B, accumulating into C
-                short[] bits = Bf16.round(b, 0, b.length);
-                ONE.gemmBatched(false, false, m, n, k, 0.5f, a, 0, k, 0, bits, 0, n, 0, 0.75f, one, 0, n, 0, 1);
-                TWO.gemmBatched(false, false, m, n, k, 0.5f, a, 0, k, 0, bits, 0, n, 0, 0.75f, two, 0, n, 0, 1);
-            } else { // a fused bias + low-rank + GELU epilogue, the pre-activation kept in C
-                int rank = 4;
-                float[] u = new float[m * rank];
-                float[] v = new float[n * rank];
-                float[] bias = new float[n];
-                fill(rnd, u);
-                fill(rnd, v);
-                fill(rnd, bias);
-                float[] outOne = new float[m * n];
-                float[] outTwo = new float[m * n];
-                ONE.gemm(false, true, m, n, k, 1f, a, 0, k, transpose(b, k, n), null, 0, k, 0f, one, 0, n,
-                        new GemmEpilogueTile(0.5f, rank, u, 0, rank, v, 0, rank, bias, 0, null, 0, null, 0,
-                                Unary.GELU_TANH, outOne, 0, n));
-                TWO.gemm(false, true, m, n, k, 1f, a, 0, k, transpose(b, k, n), null, 0, k, 0f, two, 0, n,
-                        new GemmEpilogueTile(0.5f, rank, u, 0, rank, v, 0, rank, bias, 0, null, 0, null, 0,
-                                Unary.GELU_TANH, outTwo, 0, n));
-                assertTrue(Arrays.equals(outOne, outTwo), "activated output differs in round " + round);
-            }
-            assertTrue(Arrays.equals(one, two), "C differs between one and two threads in round " + round);
-        }
-        assertTrue(CpuGemm.helpedBlocks() > helpedBefore, "no thread ever helped another in 200 rounds");
-    }
-
-    private static void fill(SplittableRandom rnd, float[] x) {
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) (rnd.nextDouble() * 2 - 1);
-        }
-    }
-
-    private static float[] transpose(float[] x, int rows, int cols) {
-        float[] t = new float[x.length];
-        for (int i = 0; i < rows; i++) {
-            for (int j = 0; j < cols; j++) {
-                t[j * rows + i] = x[i * cols + j];
-            }
-        }
-        return t;
     }
 
     @Test
