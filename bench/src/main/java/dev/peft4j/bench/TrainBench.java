@@ -15,9 +15,11 @@ import dev.peft4j.peft.core.TargetModules;
 import dev.peft4j.peft.lora.LoraConfig;
 
 import java.io.PrintStream;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 
 /**
  * {@code peft4j bench train}: steps of a randomly initialised GPT-2 on random tokens (fixed seeds) in one of
@@ -95,7 +97,7 @@ public final class TrainBench {
         final long[] nanos = new long[3];
 
         void reset() {
-            java.util.Arrays.fill(nanos, 0);
+            Arrays.fill(nanos, 0);
         }
 
         Phases perStep(int steps) {
@@ -121,8 +123,8 @@ public final class TrainBench {
                 r.phases().forwardMs(), r.phases().backwardMs(), r.phases().optimizerMs(),
                 r.recycledPerStep() < 0 ? "" : "; " + r.recycledPerStep() + " of " + r.poolablePerStep()
                         + " large allocations from recycled arrays");
-        out.printf(Locale.ROOT, "# timed steps, ms in order:%s%n", java.util.Arrays.stream(r.stepMs())
-                .mapToObj(x -> String.format(Locale.ROOT, " %.1f", x)).collect(java.util.stream.Collectors.joining()));
+        out.printf(Locale.ROOT, "# timed steps, ms in order:%s%n", Arrays.stream(r.stepMs())
+                .mapToObj(x -> String.format(Locale.ROOT, " %.1f", x)).collect(Collectors.joining()));
         // key value lines, read by bench/compare-torch.sh (torch_bench.py prints the same keys)
         out.printf(Locale.ROOT, "ms_per_step %.1f%n", r.msPerStep()); // median step
         out.printf(Locale.ROOT, "tokens_per_s %.1f%n", r.tokensPerSecond());
@@ -192,7 +194,7 @@ public final class TrainBench {
 
     static double median(double[] v) {
         double[] sorted = v.clone();
-        java.util.Arrays.sort(sorted);
+        Arrays.sort(sorted);
         int n = sorted.length;
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }

@@ -11,8 +11,10 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Why not a ForkJoinPool: a training step makes hundreds of short parallel calls with serial work between
  * them, and a parked pool worker took 144 µs on average to start its share (a futex wake-up in a VM), while
  * the caller, done with its own share, waited ~280 µs per GEMM at the join: 47 ms of a 1.45 s GPT-2 LoRA step.
- * A helper that is still spinning starts within a microsecond. A task no helper has started yet is run by the
- * thread that joins it ({@link Task#join}), so a late helper never costs more than running the share serially.
+ * A helper that is still spinning starts within microseconds (1252 of 1804 GEMM shares in 11 such steps started
+ * under 5 µs; the caller's wait fell to 126-231 µs, most of it regions finishing apart). A task no helper has
+ * started yet is run by the thread that joins it ({@link Task#join}), so a late helper never costs more than
+ * running the share serially.
  *
  * <p>Spinning uses the core the helper would otherwise leave idle between calls; {@code
  * -Dpeft4j.cpu.spinMicros=N} changes how long (0: park at once).
