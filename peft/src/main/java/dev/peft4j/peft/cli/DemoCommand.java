@@ -3,6 +3,7 @@ package dev.peft4j.peft.cli;
 import dev.peft4j.engine.Autograd;
 import dev.peft4j.engine.Functional;
 import dev.peft4j.engine.Rng;
+import dev.peft4j.engine.StepScope;
 import dev.peft4j.engine.Tensor;
 import dev.peft4j.engine.nn.Linear;
 import dev.peft4j.engine.nn.Module;
@@ -71,16 +72,18 @@ final class DemoCommand implements Runnable {
             out.println(" step      loss");
             long start = System.nanoTime();
             for (int step = 0; step <= steps; step++) {
-                Tensor loss = Functional.crossEntropy(mlp.forward(x), labels);
-                if (step % Math.max(1, steps / 10) == 0) {
-                    out.printf("%5d  %8.4f%n", step, loss.item());
+                try (StepScope ignored = StepScope.open()) { // the step's activations are recycled at its end
+                    Tensor loss = Functional.crossEntropy(mlp.forward(x), labels);
+                    if (step % Math.max(1, steps / 10) == 0) {
+                        out.printf("%5d  %8.4f%n", step, loss.item());
+                    }
+                    if (step == steps) {
+                        break;
+                    }
+                    optimizer.zeroGrad();
+                    loss.backward();
+                    optimizer.step();
                 }
-                if (step == steps) {
-                    break;
-                }
-                optimizer.zeroGrad();
-                loss.backward();
-                optimizer.step();
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             out.printf("accuracy %.3f after %d steps in %.2f s%n", accuracy(mlp, x, labels), steps, seconds);

@@ -1,6 +1,7 @@
 package dev.peft4j.peft.sparse;
 
 import dev.peft4j.engine.Autograd;
+import dev.peft4j.engine.StepScope;
 import dev.peft4j.engine.Tensor;
 import dev.peft4j.engine.nn.LinearLayer;
 import dev.peft4j.engine.nn.Module;
@@ -40,7 +41,9 @@ final class GradientScores {
                 sums.add(fisher ? new float[w.numel()] : null);
             });
             for (int b = 0; b < data.batches(); b++) {
-                data.loss(b).backward();
+                try (StepScope batch = StepScope.open()) { // this batch's activations serve the next one
+                    data.loss(b).backward();
+                }
                 if (fisher) {
                     for (int t = 0; t < weights.size(); t++) {
                         float[] g = gradient(weights.get(t), targets, t);
