@@ -58,7 +58,7 @@ public final class CpuGemm implements AutoCloseable {
         static final HelperThreads HELPERS = new HelperThreads(Runtime.getRuntime().availableProcessors() - 1);
     }
 
-    private static final CpuGemm SERIAL = new CpuGemm(new HelperThreads(0), true);
+    private static final CpuGemm SERIAL = new CpuGemm(new HelperThreads(0)); // no helper: every call inline
 
     private final HelperThreads helpers;
     private final boolean ownsHelpers;
