@@ -52,6 +52,7 @@ final class AttentionOp {
         Buffer lse = kern.allocate(Math.max(batch * t, 1));
         kern.attention(qc.buffer(), qc.offset(), kc.buffer(), kc.offset(), vc.buffer(), vc.offset(), batch, t, s, d, dv,
                 scale, causal, out.buffer(), out.offset(), lse, 0);
+        StepScope.ownSaved(Autograd.needsRecording(qc, kc, vc), lse);
 
         boolean gradQ = qc.requiresGrad();
         boolean gradK = kc.requiresGrad();

@@ -41,6 +41,7 @@ final class CrossEntropyOp {
         Buffer losses = k.allocate(Math.max(rows, 1));
         Buffer lse = k.allocate(Math.max(rows, 1));
         k.crossEntropy(lc.buffer(), lc.offset(), ids, ignoreIndex, rows, vocab, losses, 0, lse, 0);
+        StepScope.ownSaved(Autograd.needsRecording(lc), lse);
         Buffer total = k.allocate(1);
         k.sum(losses, 0, rows, total, 0, false);
         losses.close();

@@ -4,20 +4,23 @@ import dev.peft4j.kernels.Binary;
 import dev.peft4j.kernels.Buffer;
 import dev.peft4j.kernels.Kernels;
 import dev.peft4j.kernels.Unary;
+import java.util.Arrays;
 
 /**
  * Mean softmax cross-entropy of {@code x · Wᵀ} against one target per row, for a frozen W (a tied or frozen
  * LM head), without ever holding all the logits. The vocabulary goes through in blocks with an online
- * softmax, as flash attention goes through keys (and as "Cut Cross-Entropy" does for LM heads): per row a
- * running max {@code m} and sum {@code s = Σ exp(l - m)}, and for the gradient a running
- * {@code acc = Σ exp(l - m)·W[v]}, rescaled by {@code exp(m_old - m_new)} whenever the max grows. At the end
- * {@code loss = m + log s - l[target]} and {@code dL/dx = (acc / s - W[target]) / counted}: softmax minus
+ * softmax ({@link Kernels#linearSoftmaxPass}), as flash attention goes through keys (and as "Cut Cross-Entropy"
+ * does for LM heads): per row a running max {@code m} and sum {@code s = Σ exp(l - m)}, and for the gradient a
+ * running {@code acc = Σ exp(l - m)·W[v]}, rescaled by {@code exp(m_old - m_new)} whenever the max grows. At the
+ * end {@code loss = m + log s - l[target]} and {@code dL/dx = (acc / s - W[target]) / counted}: softmax minus
  * one-hot, times W, without a [rows, vocab] matrix of either.
  *
  * <p>Why blocks of the vocabulary rather than of rows: every block of W is packed once per call and used by
  * all rows (up to {@link #ROW_GROUP}), so for GPT-2 at 512 tokens the 50257 x 768 head is packed once for the
- * logits and once for the gradient, instead of once per row chunk. Same FLOPs as linear + cross-entropy
- * (logits GEMM, dX GEMM); dW is not formed, so W must not require grad. Backward only scales the saved dL/dx.
+ * logits and once for the gradient, instead of once per row chunk. Rows whose target is ignored are left out
+ * of the pass (their loss and gradient are zero), so its cost follows the counted rows. Otherwise the same
+ * FLOPs as linear + cross-entropy (logits GEMM, dX GEMM); dW is not formed, so W must not require grad.
+ * Backward only scales the saved dL/dx.
  */
 final class LinearCrossEntropyOp {
 
@@ -73,17 +76,28 @@ final class LinearCrossEntropyOp {
         Kernels k = x.kernels();
         Tensor loss = x.newZeros();
         Tensor dx = grad ? x.newZeros(rows, in) : null; // dL/dx for an incoming gradient of 1
-        if (rows > 0 && vocab > 0) {
-            try (OnlineSoftmax pass = new OnlineSoftmax(k, w, in, vocab, Math.min(rowGroup, rows),
-                    Math.min(vocabBlock, vocab), grad)) {
-                Buffer losses = pass.losses;
-                for (int r0 = 0; r0 < rows; r0 += rowGroup) {
-                    int rg = Math.min(rowGroup, rows - r0);
-                    pass.run(xc, r0, rg, targets, ignoreIndex, scale, dx);
-                    k.sum(losses, 0, rg, loss.buffer(), 0, true);
+        if (counted == rows && rows > 0) {
+            scoreRows(k, w, xc.buffer(), xc.offset(), rows, targets, scale, rowGroup, vocabBlock,
+                    grad ? dx.buffer() : null, grad ? dx.offset() : 0, loss);
+        } else if (counted > 0) {
+            // Score only the counted rows (a causal LM ignores each sequence's last position; a few-shot prompt
+            // all but its answer): the vocabulary pass costs per row, an ignored row's loss and gradient are 0.
+            int[] kept = new int[counted];
+            int[] keptTargets = new int[counted];
+            for (int i = 0, j = 0; i < rows; i++) {
+                if (targets[i] != ignoreIndex) {
+                    kept[j] = i;
+                    keptTargets[j++] = targets[i];
                 }
             }
-        }
+            try (Buffer xk = k.allocate(counted * in); Buffer dk = grad ? k.allocate(counted * in) : null) {
+                k.embedding(xc.buffer(), xc.offset(), rows, in, kept, xk, 0);
+                scoreRows(k, w, xk, 0, counted, keptTargets, scale, rowGroup, vocabBlock, dk, 0, loss);
+                if (grad) {
+                    k.embeddingBackward(dk, 0, kept, in, dx.buffer(), dx.offset());
+                }
+            }
+        } // no counted row: a zero loss and gradient
         loss.checkFinite("linearCrossEntropy loss (x " + Shapes.str(xs) + ", weight " + Shapes.str(ws) + ")");
         if (!grad) {
             return loss;
@@ -97,6 +111,25 @@ final class LinearCrossEntropyOp {
         }, xc);
     }
 
+    /**
+     * Adds {@code scale} times the losses of rows x [rows, in] at {@code xOff} (none of them ignored) to
+     * {@code loss} and, unless {@code d} is null, writes their dL/dx at {@code dOff}: the vocabulary pass row group
+     * by row group.
+     */
+    private static void scoreRows(Kernels k, Tensor w, Buffer x, int xOff, int rows, int[] targets, float scale,
+                                  int rowGroup, int vocabBlock, Buffer d, int dOff, Tensor loss) {
+        int in = w.dim(1);
+        int vocab = w.dim(0);
+        try (OnlineSoftmax pass = new OnlineSoftmax(k, w, in, vocab, Math.min(rowGroup, rows),
+                Math.min(vocabBlock, vocab), d != null)) {
+            for (int r0 = 0; r0 < rows; r0 += rowGroup) {
+                int rg = Math.min(rowGroup, rows - r0);
+                pass.run(x, xOff + r0 * in, rg, targets, r0, scale, d, dOff + r0 * in);
+                k.sum(pass.losses, 0, rg, loss.buffer(), 0, true);
+            }
+        }
+    }
+
     /** The scratch buffers of one call and the blocked pass over the vocabulary for one group of rows. */
     private static final class OnlineSoftmax implements AutoCloseable {
 
@@ -105,13 +138,11 @@ final class LinearCrossEntropyOp {
         private final int in;
         private final int vocab;
         private final int block;
-        private final Buffer logits; // [rows, block]: one block's logits, then its exp(l - m)
         private final Buffer max;
-        private final Buffer rescale; // exp(m_old - m_new)
         private final Buffer sum;
         private final Buffer targetRows; // W[target] per row
         private final Buffer rowScratch; // [rows, in]
-        private final Buffer rowWeights; // 1/counted, or 0 for an ignored row
+        private final Buffer rowWeights; // 1/counted per row
         private final Buffer perRow;
         final Buffer losses;
         private final Buffer acc; // Σ exp(l - m)·W[v], [rows, in]; null without gradient
@@ -122,9 +153,7 @@ final class LinearCrossEntropyOp {
             this.in = in;
             this.vocab = vocab;
             this.block = block;
-            logits = k.allocate(rows * block);
             max = k.allocate(rows);
-            rescale = k.allocate(rows);
             sum = k.allocate(rows);
             targetRows = k.allocate(Math.max(1, rows * in));
             rowScratch = k.allocate(Math.max(1, rows * in));
@@ -135,57 +164,34 @@ final class LinearCrossEntropyOp {
         }
 
         /**
-         * Rows [r0, r0 + rg) of x: writes their weighted losses to {@link #losses}[0, rg) and, with a
-         * gradient, their rows of dx.
+         * Rows [r0, r0 + rg) of the call, x at {@code xOff}: writes their weighted losses to {@link #losses}[0, rg)
+         * and, unless d is null, their dL/dx at {@code dOff}.
          */
-        void run(Tensor x, int r0, int rg, int[] targets, int ignoreIndex, float scale, Tensor dx) {
-            Buffer xb = x.buffer();
-            int xOff = x.offset() + r0 * in;
-            Buffer wb = w.buffer();
-            for (int v0 = 0; v0 < vocab; v0 += block) {
-                int vb = Math.min(block, vocab - v0);
-                boolean first = v0 == 0;
-                k.gemm(false, true, rg, vb, in, 1f, xb, xOff, in, wb, w.offset() + v0 * in, in, 0f, logits, 0, vb);
-                k.onlineSoftmaxBlock(logits, 0, rg, vb, max, sum, rescale, 0, first);
-                if (acc != null) {
-                    if (!first) {
-                        k.broadcastBinary(Binary.MUL, new int[] {rg, in}, acc, 0, new int[] {in, 1}, rescale, 0,
-                                new int[] {1, 0}, acc, 0);
-                    }
-                    k.gemm(false, false, rg, in, vb, 1f, logits, 0, vb, wb, w.offset() + v0 * in, in,
-                            first ? 0f : 1f, acc, 0, in);
-                }
-            }
-            finish(x, r0, rg, targets, ignoreIndex, scale, dx);
+        void run(Buffer x, int xOff, int rg, int[] targets, int r0, float scale, Buffer d, int dOff) {
+            k.linearSoftmaxPass(x, xOff, rg, in, w.buffer(), w.offset(), vocab, block, max, sum, acc);
+            finish(x, xOff, rg, targets, r0, scale, d, dOff);
         }
 
-        /** Loss per row from max, sum and the target's logit; dx from acc, sum and W[target]. */
-        private void finish(Tensor x, int r0, int rg, int[] targets, int ignoreIndex, float scale, Tensor dx) {
-            int[] ids = new int[rg];
+        /** Loss per row from max, sum and the target's logit; dL/dx from acc, sum and W[target]. */
+        private void finish(Buffer x, int xOff, int rg, int[] targets, int r0, float scale, Buffer d, int dOff) {
+            int[] ids = Arrays.copyOfRange(targets, r0, r0 + rg);
             float[] weights = new float[rg];
-            for (int i = 0; i < rg; i++) {
-                int t = targets[r0 + i];
-                boolean ignored = t == ignoreIndex;
-                ids[i] = ignored ? 0 : t; // any valid row: its weight is 0
-                weights[i] = ignored ? 0f : scale;
-            }
+            Arrays.fill(weights, scale);
             k.write(weights, 0, rowWeights, 0, rg);
             k.embedding(w.buffer(), w.offset(), vocab, in, ids, targetRows, 0);
             // The target's logit x·W[t] (a dot per row, so its rounding matches no GEMM exactly; off by ~1 ulp).
-            k.binary(Binary.MUL, x.buffer(), x.offset() + r0 * in, targetRows, 0, rowScratch, 0, rg * in);
+            k.binary(Binary.MUL, x, xOff, targetRows, 0, rowScratch, 0, rg * in);
             k.sumRows(rowScratch, 0, rg, in, perRow, 0, false);
             k.unary(Unary.LOG, sum, 0, losses, 0, rg);
             k.binary(Binary.ADD, losses, 0, max, 0, losses, 0, rg);
             k.binary(Binary.SUB, losses, 0, perRow, 0, losses, 0, rg);
             k.binary(Binary.MUL, losses, 0, rowWeights, 0, losses, 0, rg);
-            if (dx == null) {
+            if (d == null) {
                 return;
             }
             int[] rowShape = {rg, in};
             int[] rowMajor = {in, 1};
             int[] perRowStrides = {1, 0};
-            Buffer d = dx.buffer();
-            int dOff = dx.offset() + r0 * in;
             k.binary(Binary.DIV, rowWeights, 0, sum, 0, perRow, 0, rg);
             k.broadcastBinary(Binary.MUL, rowShape, acc, 0, rowMajor, perRow, 0, perRowStrides, d, dOff);
             k.broadcastBinary(Binary.MUL, rowShape, targetRows, 0, rowMajor, rowWeights, 0, perRowStrides,
@@ -195,7 +201,7 @@ final class LinearCrossEntropyOp {
 
         @Override
         public void close() {
-            for (Buffer b : new Buffer[] {logits, max, rescale, sum, targetRows, rowScratch, rowWeights,
+            for (Buffer b : new Buffer[] {max, sum, targetRows, rowScratch, rowWeights,
                     perRow, losses, acc}) {
                 if (b != null) {
                     b.close();

@@ -25,6 +25,7 @@ final class NormOps {
         Buffer rstd = k.allocate(Math.max(rows, 1));
         k.layerNorm(xc.buffer(), xc.offset(), buf(g), off(g), buf(b), off(b), y.buffer(), 0,
                 mean, 0, rstd, 0, rows, cols, eps);
+        StepScope.ownSaved(Autograd.needsRecording(xc, g, b), mean, rstd); // row statistics for backward
         return Autograd.record(y, "layerNorm", gy -> {
             Tensor dx = xc.requiresGrad() ? xc.gradSink() : null;
             Tensor dg = g != null && g.requiresGrad() ? g.gradSink() : null;
@@ -43,6 +44,7 @@ final class NormOps {
         Tensor y = x.newZeros(x.shapeRef());
         Buffer rstd = k.allocate(Math.max(rows, 1));
         k.rmsNorm(xc.buffer(), xc.offset(), buf(g), off(g), y.buffer(), 0, rstd, 0, rows, cols, eps);
+        StepScope.ownSaved(Autograd.needsRecording(xc, g), rstd);
         return Autograd.record(y, "rmsNorm", gy -> {
             Tensor dx = xc.requiresGrad() ? xc.gradSink() : null;
             Tensor dg = g != null && g.requiresGrad() ? g.gradSink() : null;

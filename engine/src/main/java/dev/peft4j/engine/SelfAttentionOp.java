@@ -39,6 +39,7 @@ final class SelfAttentionOp {
         Buffer lse = kern.allocate(Math.max(bh * t, 1));
         kern.attention(xb, q0, in, xb, q0 + c, in, xb, q0 + 2 * c, in, bh, t, t, d, d, scale, true,
                 out.buffer(), 0, merged, lse, 0);
+        StepScope.ownSaved(Autograd.needsRecording(x), lse); // the row statistics backward reuses
         GradSlot target = x.requiresGrad() ? x.slot() : null;
         return Autograd.record(out, "causalSelfAttention", gy -> {
             Tensor g = target.gradSink();

@@ -83,6 +83,20 @@ public final class StepScope implements AutoCloseable {
         }
     }
 
+    /**
+     * Buffers an op made for its own backward rule: they join the open scope when the op was recorded, and are
+     * closed at once when it was not (no backward will read them).
+     */
+    static void ownSaved(boolean recorded, Buffer... saved) {
+        for (Buffer b : saved) {
+            if (recorded) {
+                ownSaved(b);
+            } else {
+                b.close();
+            }
+        }
+    }
+
     /** Closes every owned buffer (each hands its memory to the backend's pool) and restores the enclosing scope. */
     @Override
     public void close() {

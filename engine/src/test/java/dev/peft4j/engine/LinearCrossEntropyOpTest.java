@@ -33,6 +33,45 @@ class LinearCrossEntropyOpTest {
         assertMatchesReference(45, 16, 83, 12f, 20, 10);
     }
 
+    @Test
+    void scoresOnlyTheCountedRowsOfAFewShotBatch() {
+        // Most rows ignored (a prompt's positions), the counted ones crossing row groups: the compacted pass
+        // must put each gradient row back where it came from and leave the ignored rows' gradient zero.
+        int rows = 90;
+        int in = 16;
+        int vocab = 53;
+        Rng rng = new Rng(9);
+        float[] xd = rng.uniform(rows * in, -2, 2);
+        Tensor w = Tensor.of(K, rng.uniform(vocab * in, -0.5, 0.5), vocab, in);
+        int[] targets = new int[rows];
+        for (int i = 0; i < rows; i++) {
+            targets[i] = i % 11 == 4 || i > 84 ? rng.nextInt(vocab) : Functional.IGNORE_INDEX;
+        }
+        Tensor x = Tensor.of(K, xd, rows, in).requiresGrad(true);
+        Tensor loss = LinearCrossEntropyOp.linearCrossEntropy(x, w, targets, Functional.IGNORE_INDEX, 4, 16);
+        loss.backward();
+        Tensor xr = Tensor.of(K, xd, rows, in).requiresGrad(true);
+        Tensor ref = Functional.crossEntropy(Functional.linear(xr, w, null), targets, Functional.IGNORE_INDEX);
+        ref.backward();
+        assertEquals(ref.item(), loss.item(), 2e-5f * Math.abs(ref.item()));
+        float[] g = x.grad().toArray();
+        assertArrayEquals(xr.grad().toArray(), g, 2e-6f);
+        for (int c = 0; c < in; c++) {
+            assertEquals(0f, g[3 * in + c], 0f, "an ignored row's gradient stays exactly zero");
+        }
+    }
+
+    @Test
+    void allRowsIgnoredGiveAZeroLossAndGradient() {
+        Tensor x = Tensor.of(K, new float[] {1, 2, 3, 4}, 2, 2).requiresGrad(true);
+        Tensor w = Tensor.of(K, new float[] {1, 0, 0, 1, 1, 1}, 3, 2);
+        int[] none = {Functional.IGNORE_INDEX, Functional.IGNORE_INDEX};
+        Tensor loss = Functional.linearCrossEntropy(x, w, none, Functional.IGNORE_INDEX);
+        loss.backward();
+        assertEquals(0f, loss.item(), 0f);
+        assertArrayEquals(new float[4], x.grad().toArray(), 0f);
+    }
+
     private static void assertMatchesReference(int rows, int in, int vocab, float spread, int rowGroup,
                                                int vocabBlock) {
         Rng rng = new Rng(5);

@@ -205,6 +205,43 @@ public interface Kernels extends AutoCloseable {
     void logSoftmaxBackward(Buffer y, int yOff, Buffer dy, int dyOff, Buffer dx, int dxOff, int rows, int cols);
 
     /**
+     * The vocabulary pass of a linear layer fused with a softmax, for a weight that takes no gradient (a frozen
+     * LM head): with logits {@code l = x·Wᵀ} for rows x [rows, in] at {@code xOff} and W [vocab, in] at
+     * {@code wOff}, writes per row {@code max[r] = max_v l[r][v]}, {@code sum[r] = Σ_v exp(l[r][v] - max[r])}
+     * and, unless acc is null, {@code acc[r] = Σ_v exp(l[r][v] - max[r])·W[v]} [rows, in], each at offset 0,
+     * never holding more than {@code rows × block} logits at once.
+     *
+     * <p>The default walks blocks of the vocabulary with {@link #gemm} and {@link #onlineSoftmaxBlock},
+     * rescaling acc whenever a row's max grows; a backend may instead split the vocabulary among its threads
+     * and merge their states (then the rounding depends on the split).
+     */
+    default void linearSoftmaxPass(Buffer x, int xOff, int rows, int in, Buffer w, int wOff, int vocab, int block,
+                                   Buffer max, Buffer sum, Buffer acc) {
+        if (rows < 1 || in < 1 || vocab < 1 || block < 1) {
+            throw new IllegalArgumentException("linearSoftmaxPass: rows " + rows + ", in " + in + ", vocab " + vocab
+                    + " and block " + block + " must all be positive");
+        }
+        int width = Math.min(block, vocab);
+        try (Buffer logits = allocate(rows * width); Buffer rescale = allocate(rows)) {
+            for (int v0 = 0; v0 < vocab; v0 += width) {
+                int vb = Math.min(width, vocab - v0);
+                boolean first = v0 == 0;
+                gemm(false, true, rows, vb, in, 1f, x, xOff, in, w, wOff + v0 * in, in, 0f, logits, 0, vb);
+                onlineSoftmaxBlock(logits, 0, rows, vb, max, sum, rescale, 0, first);
+                if (acc == null) {
+                    continue;
+                }
+                if (!first) {
+                    broadcastBinary(Binary.MUL, new int[] {rows, in}, acc, 0, new int[] {in, 1}, rescale, 0,
+                            new int[] {1, 0}, acc, 0);
+                }
+                gemm(false, false, rows, in, vb, 1f, logits, 0, vb, w, wOff + v0 * in, in, first ? 0f : 1f,
+                        acc, 0, in);
+            }
+        }
+    }
+
+    /**
      * One block of columns of an online softmax, in place: each row of x [rows, cols] becomes
      * {@code exp(x - m)}, where m is the row's maximum over this block and the earlier ones. The per-row state
      * at {@code stateOff} carries m in {@code max} and {@code Σ exp(x - m)} over all blocks so far in

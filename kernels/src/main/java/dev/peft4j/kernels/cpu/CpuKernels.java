@@ -41,6 +41,7 @@ public final class CpuKernels implements Kernels {
     private final SampledGemm sampledGemm;
     private final FlashAttention attention;
     private final FlashAttentionBackward attentionBackward;
+    private final LinearSoftmaxPass linearSoftmax;
     private final CpuArrayPool arrays = CpuArrayPool.configured();
 
     /** One thread per available core. */
@@ -67,6 +68,7 @@ public final class CpuKernels implements Kernels {
         this.sampledGemm = new SampledGemm(parallel);
         this.attention = new FlashAttention(parallel);
         this.attentionBackward = new FlashAttentionBackward(parallel);
+        this.linearSoftmax = new LinearSoftmaxPass(parallel, arrays);
     }
 
     @Override
@@ -461,6 +463,28 @@ public final class CpuKernels implements Kernels {
         float[] sv = span("onlineSoftmaxBlock", "sum", sum, stateOff, rows);
         float[] rv = first ? null : span("onlineSoftmaxBlock", "rescale", rescale, stateOff, rows);
         softmax.onlineSoftmaxBlock(xv, xOff, rows, cols, mv, sv, rv, stateOff, first);
+    }
+
+    @Override
+    public void linearSoftmaxPass(Buffer x, int xOff, int rows, int in, Buffer w, int wOff, int vocab, int block,
+                                  Buffer max, Buffer sum, Buffer acc) {
+        String op = "linearSoftmaxPass";
+        if (rows < 1 || in < 1 || vocab < 1 || block < 1) {
+            throw new IllegalArgumentException(op + ": rows " + rows + ", in " + in + ", vocab " + vocab
+                    + " and block " + block + " must all be positive");
+        }
+        float[] xv = span(op, "x", x, xOff, (long) rows * in);
+        short[] wh = Checks.bf16OrNull(w);
+        float[] wv = null;
+        if (wh != null) {
+            bf16Range(op, "w", wh, wOff, (long) vocab * in);
+        } else {
+            wv = span(op, "w", w, wOff, (long) vocab * in);
+        }
+        float[] mv = span(op, "max", max, 0, rows);
+        float[] sv = span(op, "sum", sum, 0, rows);
+        float[] av = acc == null ? null : span(op, "acc", acc, 0, (long) rows * in);
+        linearSoftmax.run(xv, xOff, rows, in, wv, wh, wOff, vocab, block, mv, sv, av);
     }
 
     @Override

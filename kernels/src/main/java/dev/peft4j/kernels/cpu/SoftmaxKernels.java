@@ -42,23 +42,28 @@ final class SoftmaxKernels {
      */
     void onlineSoftmaxBlock(float[] x, int xOff, int rows, int cols, float[] max, float[] sum, float[] rescale,
                             int stateOff, boolean first) {
-        parallel.forRange(rows, (long) cols * EXP_COST, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                int xi = xOff + r * cols;
-                int si = stateOff + r;
-                float blockMax = Reductions.rowMax(x, xi, cols);
-                float m = first ? blockMax : Math.max(max[si], blockMax);
-                float blockSum = expShiftedInto(x, xi, 1f, m, x, xi, cols);
-                if (first) {
-                    sum[si] = blockSum;
-                } else {
-                    float factor = (float) Math.exp(max[si] - m);
-                    rescale[si] = factor;
-                    sum[si] = sum[si] * factor + blockSum;
-                }
-                max[si] = m;
+        parallel.forRange(rows, (long) cols * EXP_COST,
+                (from, to) -> onlineSoftmaxRows(x, xOff, from, to, cols, max, sum, rescale, stateOff, first));
+    }
+
+    /** Rows [from, to) of {@link #onlineSoftmaxBlock}, on the calling thread. */
+    static void onlineSoftmaxRows(float[] x, int xOff, int from, int to, int cols, float[] max, float[] sum,
+                                  float[] rescale, int stateOff, boolean first) {
+        for (int r = from; r < to; r++) {
+            int xi = xOff + r * cols;
+            int si = stateOff + r;
+            float blockMax = Reductions.rowMax(x, xi, cols);
+            float m = first ? blockMax : Math.max(max[si], blockMax);
+            float blockSum = expShiftedInto(x, xi, 1f, m, x, xi, cols);
+            if (first) {
+                sum[si] = blockSum;
+            } else {
+                float factor = (float) Math.exp(max[si] - m);
+                rescale[si] = factor;
+                sum[si] = sum[si] * factor + blockSum;
             }
-        });
+            max[si] = m;
+        }
     }
 
     /** y = exp(scale*x - max) / sum over n columns. */
