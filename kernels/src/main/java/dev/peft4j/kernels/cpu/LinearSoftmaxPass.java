@@ -41,7 +41,8 @@ final class LinearSoftmaxPass {
              float[] max, float[] sum, float[] acc) {
         int blocks = (vocab + block - 1) / block;
         long work = 2L * rows * in * vocab; // multiply-adds of the logits and the gradient sum
-        int parts = parallel.chunks(Math.min(blocks, parallel.threads()), work / Math.min(blocks, parallel.threads()));
+        int most = Math.min(blocks, parallel.threads()); // every part gets at least one block
+        int parts = parallel.chunks(most, work / most);
         State[] states = new State[parts];
         states[0] = new State(max, sum, acc, new float[rows], arrays.take(rows * Math.min(block, vocab)));
         for (int p = 1; p < parts; p++) {
