@@ -28,9 +28,7 @@ final class DropoutOp {
         Tensor xc = x.isContiguous() ? x : ViewOps.materialize(x);
         Tensor y = x.newZeros(x.shapeRef());
         k.binary(Binary.MUL, xc.buffer(), xc.offset(), mask, 0, y.buffer(), 0, n);
-        if (Autograd.needsRecording(x)) {
-            StepScope.ownSaved(mask);
-        }
+        StepScope.ownSaved(Autograd.needsRecording(x), mask);
         return Autograd.record(y, "dropout", gy -> {
             if (x.requiresGrad()) {
                 Tensor t = x.newZeros(x.shapeRef());

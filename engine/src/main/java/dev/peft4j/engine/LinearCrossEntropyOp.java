@@ -142,7 +142,6 @@ final class LinearCrossEntropyOp {
         private final Buffer sum;
         private final Buffer targetRows; // W[target] per row
         private final Buffer rowScratch; // [rows, in]
-        private final Buffer rowWeights; // 1/counted per row
         private final Buffer perRow;
         final Buffer losses;
         private final Buffer acc; // Σ exp(l - m)·W[v], [rows, in]; null without gradient
@@ -157,7 +156,6 @@ final class LinearCrossEntropyOp {
             sum = k.allocate(rows);
             targetRows = k.allocate(Math.max(1, rows * in));
             rowScratch = k.allocate(Math.max(1, rows * in));
-            rowWeights = k.allocate(rows);
             perRow = k.allocate(rows);
             losses = k.allocate(rows);
             acc = grad ? k.allocate(Math.max(1, rows * in)) : null;
@@ -174,35 +172,27 @@ final class LinearCrossEntropyOp {
 
         /** Loss per row from max, sum and the target's logit; dL/dx from acc, sum and W[target]. */
         private void finish(Buffer x, int xOff, int rg, int[] targets, int r0, float scale, Buffer d, int dOff) {
-            int[] ids = Arrays.copyOfRange(targets, r0, r0 + rg);
-            float[] weights = new float[rg];
-            Arrays.fill(weights, scale);
-            k.write(weights, 0, rowWeights, 0, rg);
-            k.embedding(w.buffer(), w.offset(), vocab, in, ids, targetRows, 0);
+            k.embedding(w.buffer(), w.offset(), vocab, in, Arrays.copyOfRange(targets, r0, r0 + rg), targetRows, 0);
             // The target's logit x·W[t] (a dot per row, so its rounding matches no GEMM exactly; off by ~1 ulp).
             k.binary(Binary.MUL, x, xOff, targetRows, 0, rowScratch, 0, rg * in);
             k.sumRows(rowScratch, 0, rg, in, perRow, 0, false);
             k.unary(Unary.LOG, sum, 0, losses, 0, rg);
             k.binary(Binary.ADD, losses, 0, max, 0, losses, 0, rg);
             k.binary(Binary.SUB, losses, 0, perRow, 0, losses, 0, rg);
-            k.binary(Binary.MUL, losses, 0, rowWeights, 0, losses, 0, rg);
+            k.scale(losses, 0, scale, 0f, losses, 0, rg);
             if (d == null) {
                 return;
             }
-            int[] rowShape = {rg, in};
-            int[] rowMajor = {in, 1};
-            int[] perRowStrides = {1, 0};
-            k.binary(Binary.DIV, rowWeights, 0, sum, 0, perRow, 0, rg);
-            k.broadcastBinary(Binary.MUL, rowShape, acc, 0, rowMajor, perRow, 0, perRowStrides, d, dOff);
-            k.broadcastBinary(Binary.MUL, rowShape, targetRows, 0, rowMajor, rowWeights, 0, perRowStrides,
-                    rowScratch, 0);
-            k.binary(Binary.SUB, d, dOff, rowScratch, 0, d, dOff, rg * in);
+            // dL/dx = scale·(acc / sum - W[target])
+            k.broadcastBinary(Binary.DIV, new int[] {rg, in}, acc, 0, new int[] {in, 1}, sum, 0, new int[] {1, 0},
+                    d, dOff);
+            k.binary(Binary.SUB, d, dOff, targetRows, 0, d, dOff, rg * in);
+            k.scale(d, dOff, scale, 0f, d, dOff, rg * in);
         }
 
         @Override
         public void close() {
-            for (Buffer b : new Buffer[] {max, sum, targetRows, rowScratch, rowWeights,
-                    perRow, losses, acc}) {
+            for (Buffer b : new Buffer[] {max, sum, targetRows, rowScratch, perRow, losses, acc}) {
                 if (b != null) {
                     b.close();
                 }

@@ -1,10 +1,5 @@
 package dev.peft4j.kernels.cpu;
 
-import static dev.peft4j.kernels.cpu.GemmMicroKernel.L;
-import static dev.peft4j.kernels.cpu.GemmMicroKernel.S;
-
-import jdk.incubator.vector.FloatVector;
-
 /**
  * {@link dev.peft4j.kernels.Kernels#linearSoftmaxPass} on the CPU: the vocabulary is cut into one contiguous
  * part per thread, each thread walks its part in blocks with its own online-softmax state (row max, sum and
@@ -94,7 +89,7 @@ final class LinearSoftmaxPass {
     /** acc[r, :] *= factor[r]. */
     private static void scaleRows(float[] acc, int rows, int in, float[] factor) {
         for (int r = 0; r < rows; r++) {
-            scaleInto(acc, r * in, in, factor[r]);
+            FlashAttentionMath.scale(acc, r * in, in, factor[r]);
         }
     }
 
@@ -110,31 +105,10 @@ final class LinearSoftmaxPass {
                 out.sum[r] = out.sum[r] * keep + st.sum[r] * add;
                 out.max[r] = m;
                 if (out.acc != null) {
-                    axpby(keep, out.acc, add, st.acc, r * in, in);
+                    FlashAttentionMath.scale(out.acc, r * in, in, keep);
+                    Elementwise.axpyRange(add, st.acc, r * in, out.acc, r * in, in);
                 }
             }
-        }
-    }
-
-    private static void scaleInto(float[] a, int off, int n, float f) {
-        int i = 0;
-        for (int bound = S.loopBound(n); i < bound; i += L) {
-            FloatVector.fromArray(S, a, off + i).mul(f).intoArray(a, off + i);
-        }
-        for (; i < n; i++) {
-            a[off + i] *= f;
-        }
-    }
-
-    /** a[off..off+n) = fa·a + fb·b. */
-    private static void axpby(float fa, float[] a, float fb, float[] b, int off, int n) {
-        int i = 0;
-        for (int bound = S.loopBound(n); i < bound; i += L) {
-            FloatVector.fromArray(S, a, off + i).mul(fa)
-                    .add(FloatVector.fromArray(S, b, off + i).mul(fb)).intoArray(a, off + i);
-        }
-        for (; i < n; i++) {
-            a[off + i] = fa * a[off + i] + fb * b[off + i];
         }
     }
 
