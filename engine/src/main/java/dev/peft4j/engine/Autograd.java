@@ -73,19 +73,54 @@ public final class Autograd {
         return false;
     }
 
-    /** Attaches a backward rule to {@code out} when recording is due; returns {@code out}. */
+    /**
+     * Attaches a backward rule to {@code out} when recording is due; returns {@code out}. The rule is taken to
+     * read the data of every input and of the output, so none of them goes back to the pool before the step
+     * ends ({@link StepScope#release}); an op that knows better names what it reads with {@link #recordReading}.
+     */
     static Tensor record(Tensor out, String op, BackwardFn fn, Tensor... inputs) {
+        if (attach(out, op, fn, inputs)) {
+            StepScope.keep(inputs);
+            StepScope.keep(out);
+        }
+        return out;
+    }
+
+    /** For {@link #recordReading}: a rule that reads no tensor's data, only the incoming gradient. */
+    static final Tensor[] NOTHING = {};
+
+    /**
+     * {@link #record} for an op whose rule reads the data of {@code read} (null entries allowed) and of no other
+     * input, nor of the output: those may be released early, once the code that made them is done with them.
+     */
+    static Tensor recordReading(Tensor[] read, Tensor out, String op, BackwardFn fn, Tensor... inputs) {
+        if (attach(out, op, fn, inputs)) {
+            StepScope.keep(read);
+        }
+        return out;
+    }
+
+    /**
+     * Sets {@code out}'s node when recording is due; says whether it did. With grad mode on the output joins the
+     * open scope either way: a frozen prefix's activations (a LoRA model's embeddings, its first norm) are the
+     * step's as much as the recorded ones, and go back to the pool with them instead of to the collector.
+     */
+    private static boolean attach(Tensor out, String op, BackwardFn fn, Tensor... inputs) {
         if (OpTimes.ON) {
             OpTimes.forward(op);
         }
-        if (needsRecording(inputs)) {
-            // Keep only the inputs gradients flow to, so frozen operands are not held by the tape.
-            GradSlot[] live = java.util.Arrays.stream(inputs).filter(t -> t != null && t.requiresGrad())
-                    .map(Tensor::slot).toArray(GradSlot[]::new);
-            out.setGradFn(new Node(op, live, fn));
-            StepScope.ownOutput(out, inputs);
+        if (!needsRecording(inputs)) {
+            if (isGradEnabled()) {
+                StepScope.ownOutput(out, inputs);
+            }
+            return false;
         }
-        return out;
+        // Keep only the inputs gradients flow to, so frozen operands are not held by the tape.
+        GradSlot[] live = java.util.Arrays.stream(inputs).filter(t -> t != null && t.requiresGrad())
+                .map(Tensor::slot).toArray(GradSlot[]::new);
+        out.setGradFn(new Node(op, live, fn));
+        StepScope.ownOutput(out, inputs);
+        return true;
     }
 
     /**

@@ -29,7 +29,7 @@ final class DropoutOp {
         Tensor y = x.newZeros(x.shapeRef());
         k.binary(Binary.MUL, xc.buffer(), xc.offset(), mask, 0, y.buffer(), 0, n);
         StepScope.ownSaved(Autograd.needsRecording(x), mask);
-        return Autograd.record(y, "dropout", gy -> {
+        return Autograd.recordReading(Autograd.NOTHING, y, "dropout", gy -> {
             if (x.requiresGrad()) {
                 Tensor t = x.newZeros(x.shapeRef());
                 k.binary(Binary.MUL, gy.buffer(), gy.offset(), mask, 0, t.buffer(), 0, n);

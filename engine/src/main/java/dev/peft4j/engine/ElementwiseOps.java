@@ -22,7 +22,7 @@ final class ElementwiseOps {
         // Rules that only accumulate into an input capture its autograd slot, never its data.
         GradSlot sa = a.slot();
         GradSlot sb = b.slot();
-        return Autograd.record(out, "add", gy -> {
+        return Autograd.recordReading(Autograd.NOTHING, out, "add", gy -> {
             ViewOps.reduceInto(sa, gy, s);
             ViewOps.reduceInto(sb, gy, s);
         }, a, b);
@@ -33,7 +33,7 @@ final class ElementwiseOps {
         int[] s = out.shapeRef();
         GradSlot sa = a.slot();
         GradSlot sb = b.slot();
-        return Autograd.record(out, "sub", gy -> {
+        return Autograd.recordReading(Autograd.NOTHING, out, "sub", gy -> {
             ViewOps.reduceInto(sa, gy, s);
             if (sb.requiresGrad()) {
                 Tensor neg = scaled(gy, -1f);
@@ -51,7 +51,7 @@ final class ElementwiseOps {
         Tensor savedB = a.requiresGrad() ? b : null;
         GradSlot sa = a.slot();
         GradSlot sb = b.slot();
-        return Autograd.record(out, "mul", gy -> {
+        return Autograd.recordReading(new Tensor[] {savedA, savedB}, out, "mul", gy -> {
             if (sa.requiresGrad()) {
                 Tensor t = broadcastInto(Binary.MUL, s, gy, savedB);
                 ViewOps.reduceInto(sa, t, s);
@@ -90,7 +90,7 @@ final class ElementwiseOps {
         Tensor out = x.newZeros(x.shapeRef());
         x.kernels().scale(xc.buffer(), xc.offset(), alpha, beta, out.buffer(), 0, out.numel());
         GradSlot sx = x.slot();
-        return Autograd.record(out, "affine", gy -> {
+        return Autograd.recordReading(Autograd.NOTHING, out, "affine", gy -> {
             if (sx.requiresGrad()) {
                 Tensor dx = sx.gradSink();
                 sx.kernels().axpy(alpha, gy.buffer(), gy.offset(), dx.buffer(), dx.offset(), dx.numel());
@@ -103,7 +103,7 @@ final class ElementwiseOps {
         Tensor out = x.newZeros(x.shapeRef());
         x.kernels().unary(op, xc.buffer(), xc.offset(), out.buffer(), 0, out.numel());
         String name = op.name().toLowerCase();
-        return Autograd.record(out, name, gy -> {
+        return Autograd.recordReading(new Tensor[] {xc}, out, name, gy -> {
             if (x.requiresGrad()) {
                 Tensor dx = x.gradSink();
                 x.kernels().unaryBackward(op, xc.buffer(), xc.offset(), gy.buffer(), gy.offset(),

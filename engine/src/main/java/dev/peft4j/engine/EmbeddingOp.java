@@ -35,7 +35,7 @@ final class EmbeddingOp {
         Tensor out = table.newZeros(outShape);
         Kernels k = table.kernels();
         k.embedding(tc.buffer(), tc.offset(), rows, dim, saved, out.buffer(), 0);
-        return Autograd.record(out, "embedding", gy -> {
+        return Autograd.recordReading(Autograd.NOTHING, out, "embedding", gy -> {
             if (tc.requiresGrad()) {
                 Tensor dt = tc.gradSink();
                 k.embeddingBackward(gy.buffer(), gy.offset(), saved, dim, dt.buffer(), dt.offset());

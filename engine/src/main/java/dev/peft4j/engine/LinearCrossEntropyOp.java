@@ -104,7 +104,7 @@ final class LinearCrossEntropyOp {
         }
         GradSlot target = xc.slot();
         StepScope.ownSaved(dx.buffer());
-        return Autograd.record(loss, "linearCrossEntropy", gy -> {
+        return Autograd.recordReading(Autograd.NOTHING, loss, "linearCrossEntropy", gy -> {
             float g = gy.item();
             Tensor d = target.gradSink();
             k.axpy(g, dx.buffer(), 0, d.buffer(), d.offset(), rows * in);

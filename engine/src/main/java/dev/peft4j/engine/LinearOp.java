@@ -117,7 +117,10 @@ final class LinearOp {
         if (preActivation != null) {
             StepScope.ownSaved(preActivation.buffer());
         }
-        return Autograd.record(out, act == null ? "linear" : "linear_" + act.name().toLowerCase(), gOut -> {
+        // Neither x (unless W trains), the bias, the shift nor the output: a frozen layer's input can go early.
+        Tensor[] read = {savedX, savedW, savedU, savedV, scale};
+        String name = act == null ? "linear" : "linear_" + act.name().toLowerCase();
+        return Autograd.recordReading(read, out, name, gOut -> {
             Tensor gy = gOut;
             Tensor activated = null; // temporaries this rule owns, closed (recycled) at its end
             Tensor scaled = null;

@@ -26,7 +26,7 @@ final class NormOps {
         k.layerNorm(xc.buffer(), xc.offset(), buf(g), off(g), buf(b), off(b), y.buffer(), 0,
                 mean, 0, rstd, 0, rows, cols, eps);
         StepScope.ownSaved(Autograd.needsRecording(xc, g, b), mean, rstd); // row statistics for backward
-        return Autograd.record(y, "layerNorm", gy -> {
+        return Autograd.recordReading(new Tensor[] {xc, g}, y, "layerNorm", gy -> {
             Tensor dx = xc.requiresGrad() ? xc.gradSink() : null;
             Tensor dg = g != null && g.requiresGrad() ? g.gradSink() : null;
             Tensor db = b != null && b.requiresGrad() ? b.gradSink() : null;
@@ -45,7 +45,7 @@ final class NormOps {
         Buffer rstd = k.allocate(Math.max(rows, 1));
         k.rmsNorm(xc.buffer(), xc.offset(), buf(g), off(g), y.buffer(), 0, rstd, 0, rows, cols, eps);
         StepScope.ownSaved(Autograd.needsRecording(xc, g), rstd);
-        return Autograd.record(y, "rmsNorm", gy -> {
+        return Autograd.recordReading(new Tensor[] {xc, g}, y, "rmsNorm", gy -> {
             Tensor dx = xc.requiresGrad() ? xc.gradSink() : null;
             Tensor dg = g != null && g.requiresGrad() ? g.gradSink() : null;
             k.rmsNormBackward(xc.buffer(), xc.offset(), buf(g), off(g), rstd, 0, gy.buffer(), gy.offset(),

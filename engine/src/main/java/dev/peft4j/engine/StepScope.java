@@ -9,10 +9,12 @@ import java.util.Set;
 
 /**
  * One training step's activations, handed back to the backend's pool when the step ends: the arena per step
- * of a training loop. While a scope is open on a thread, every tensor a recorded op makes there (and each
- * buffer a backward rule keeps for itself, such as a fused activation's pre-activation) belongs to the scope,
- * and {@link #close()} closes those buffers, so the next step's forward takes the same arrays back from the
- * pool instead of the heap, and the collector has almost no garbage to trace or copy.
+ * of a training loop. While a scope is open on a thread, every tensor an op makes there with grad mode on,
+ * recorded or not (a frozen prefix's activations too), and each buffer a backward rule keeps for itself (such as
+ * a fused activation's pre-activation) belongs to the scope, and {@link #close()} closes those buffers, so the
+ * next step's forward takes the same arrays back from the pool instead of the heap, and the collector has almost
+ * no garbage to trace or copy. Model code hands back sooner what it is done with ({@link #release}): an
+ * activation no backward rule reads need not wait for the step's end.
  *
  * <pre>{@code
  * try (StepScope step = StepScope.open()) {
@@ -25,10 +27,10 @@ import java.util.Set;
  *
  * <p>What it never closes: leaves (parameters, inputs), their gradients, optimizer state, and an op's output
  * whose storage is one of the op's inputs' (a view of a parameter stays the parameter). What becomes invalid:
- * every tensor a recorded op made inside the scope, with its views and {@link Tensor#detach() detached} copies
- * — copy one ({@link Tensor#toArray()}) to keep it — and the graph behind them, so backward runs inside.
- * Ops under {@link Autograd#noGrad()} record nothing and own nothing. Scopes nest and close in reverse order
- * on the thread that opened them.
+ * every tensor an op made inside the scope with grad mode on, with its views and {@link Tensor#detach() detached}
+ * copies — copy one ({@link Tensor#toArray()}) to keep it — and the graph behind them, so backward runs inside.
+ * Ops under {@link Autograd#noGrad()} record nothing and own nothing: compute there what must outlive the step.
+ * Scopes nest and close in reverse order on the thread that opened them.
  */
 public final class StepScope implements AutoCloseable {
 
@@ -37,6 +39,7 @@ public final class StepScope implements AutoCloseable {
     private final StepScope enclosing;
     private final Thread owner = Thread.currentThread();
     private final Set<Buffer> owned = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Set<Buffer> kept = Collections.newSetFromMap(new IdentityHashMap<>()); // read by a backward rule
     private boolean closed;
 
     private StepScope(StepScope enclosing) {
@@ -60,7 +63,7 @@ public final class StepScope implements AutoCloseable {
         return owned.size();
     }
 
-    /** A recorded op's output joins the open scope, unless it shares an input's storage (a view). */
+    /** An op's output joins the open scope, unless it shares an input's storage (a view). */
     static void ownOutput(Tensor out, Tensor... inputs) {
         StepScope scope = OPEN.get();
         if (scope == null) {
@@ -97,6 +100,43 @@ public final class StepScope implements AutoCloseable {
         }
     }
 
+    /** The storage of these tensors (nulls skipped) is read by a backward rule recorded in the open scope. */
+    static void keep(Tensor... read) {
+        StepScope scope = OPEN.get();
+        if (scope == null) {
+            return;
+        }
+        for (Tensor t : read) {
+            if (t != null) {
+                scope.kept.add(t.buffer());
+            }
+        }
+    }
+
+    /**
+     * Hands back, now instead of when the step ends, the storage of activations the calling code is done with:
+     * each tensor's storage goes back to the pool when the open scope owns it (a recorded op made it) and no
+     * backward rule recorded so far reads it. A frozen layer's input, a residual branch's output once added, or
+     * an activation that only a frozen projection consumed are such tensors; releasing them lowers the step's
+     * peak memory by what they hold. Any other tensor is left as it is, so releasing is always safe for the
+     * gradients; what the caller promises is not to read the tensor, nor any view of it, after the call.
+     */
+    public static void release(Tensor... done) {
+        StepScope scope = OPEN.get();
+        if (scope == null) {
+            return;
+        }
+        for (Tensor t : done) {
+            if (t == null) {
+                continue;
+            }
+            Buffer b = t.buffer();
+            if (!scope.kept.contains(b) && scope.owned.remove(b)) {
+                b.close();
+            }
+        }
+    }
+
     /** Closes every owned buffer (each hands its memory to the backend's pool) and restores the enclosing scope. */
     @Override
     public void close() {
@@ -114,6 +154,7 @@ public final class StepScope implements AutoCloseable {
         OPEN.set(enclosing);
         List<Buffer> buffers = new ArrayList<>(owned);
         owned.clear();
+        kept.clear();
         for (Buffer b : buffers) {
             b.close();
         }

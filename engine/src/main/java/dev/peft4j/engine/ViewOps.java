@@ -25,7 +25,7 @@ final class ViewOps {
     static Tensor contiguous(Tensor x) {
         Tensor out = materialize(x);
         GradSlot sx = x.slot(); // the rule needs x's gradient, not its (non-contiguous) data
-        return Autograd.record(out, "contiguous", gy -> addSameOrder(sx, gy), x);
+        return Autograd.recordReading(Autograd.NOTHING, out, "contiguous", gy -> addSameOrder(sx, gy), x);
     }
 
     /** {@code x.grad += g} where g holds x's elements in row-major order (any same-count shape). */
@@ -49,7 +49,7 @@ final class ViewOps {
         }
         Tensor out = Tensor.view(x, x.offset(), shape, Shapes.rowMajorStrides(shape));
         GradSlot sx = x.slot();
-        return Autograd.record(out, "reshape", gy -> addSameOrder(sx, gy), x);
+        return Autograd.recordReading(Autograd.NOTHING, out, "reshape", gy -> addSameOrder(sx, gy), x);
     }
 
     private static int[] resolveReshape(int[] from, int[] requested) {
@@ -125,7 +125,7 @@ final class ViewOps {
         }
         Tensor out = Tensor.view(x, x.offset(), shape, strides);
         GradSlot sx = x.slot(); // views capture slots: the tape must not keep a viewed buffer alive
-        return Autograd.record(out, op, gy -> {
+        return Autograd.recordReading(Autograd.NOTHING, out, op, gy -> {
             if (!sx.requiresGrad()) {
                 return;
             }
@@ -163,7 +163,7 @@ final class ViewOps {
         Tensor out = Tensor.view(x, offset, shape, x.strides());
         int[] inShape = x.shape();
         GradSlot sx = x.slot();
-        return Autograd.record(out, "slice", gy -> {
+        return Autograd.recordReading(Autograd.NOTHING, out, "slice", gy -> {
             if (!sx.requiresGrad()) {
                 return;
             }
@@ -198,7 +198,7 @@ final class ViewOps {
         }
         Tensor out = Tensor.view(x, x.offset(), shape, strides);
         GradSlot sx = x.slot();
-        return Autograd.record(out, "unsqueeze", gy -> addSameOrder(sx, gy), x);
+        return Autograd.recordReading(Autograd.NOTHING, out, "unsqueeze", gy -> addSameOrder(sx, gy), x);
     }
 
     static Tensor squeeze(Tensor x, int axis) {
@@ -219,7 +219,7 @@ final class ViewOps {
         }
         Tensor out = Tensor.view(x, x.offset(), shape, strides);
         GradSlot sx = x.slot();
-        return Autograd.record(out, "squeeze", gy -> addSameOrder(sx, gy), x);
+        return Autograd.recordReading(Autograd.NOTHING, out, "squeeze", gy -> addSameOrder(sx, gy), x);
     }
 
     static Tensor expand(Tensor x, int[] newShape) {
@@ -241,7 +241,7 @@ final class ViewOps {
         int[] strides = Shapes.broadcastStrides(x.shapeRef(), x.stridesRef(), target);
         Tensor out = Tensor.view(x, x.offset(), target, strides);
         GradSlot sx = x.slot();
-        return Autograd.record(out, "expand", gy -> reduceInto(sx, gy, target), x);
+        return Autograd.recordReading(Autograd.NOTHING, out, "expand", gy -> reduceInto(sx, gy, target), x);
     }
 
     /** {@code x.grad += sumTo(g, x.shape)}: the gradient of broadcasting x to g's shape. */

@@ -116,14 +116,27 @@ class StepScopeTest {
     }
 
     @Test
-    void opsWithoutGradOwnNothing() {
+    void opsUnderNoGradOwnNothing() {
         try (CpuKernels k = new CpuKernels(); StepScope step = StepScope.open()) {
             Tensor w = Tensor.full(k, 1f, N).requiresGrad(true);
             try (Autograd.Scope ignored = Autograd.noGrad()) {
                 w.mul(2f).add(w);
             }
-            Tensor.full(k, 1f, N).mul(3f); // no input requires grad: nothing recorded
             assertEquals(0, step.ownedBuffers());
+        }
+    }
+
+    @Test
+    void aFrozenPrefixsActivationsBelongToTheStep() {
+        try (CpuKernels k = new CpuKernels()) {
+            float[] frozen;
+            try (StepScope step = StepScope.open()) {
+                Tensor y = Tensor.full(k, 1f, N).mul(3f); // no input requires grad: nothing recorded, still the step's
+                assertEquals(1, step.ownedBuffers());
+                frozen = arrayOf(y.buffer());
+            }
+            float[] served = arrayOf(k.allocate(N));
+            assertTrue(served == frozen, "the frozen activation was not handed back to the pool");
         }
     }
 

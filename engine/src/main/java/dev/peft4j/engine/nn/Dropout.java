@@ -2,6 +2,7 @@ package dev.peft4j.engine.nn;
 
 import dev.peft4j.engine.Functional;
 import dev.peft4j.engine.Rng;
+import dev.peft4j.engine.StepScope;
 import dev.peft4j.engine.Tensor;
 
 /**
@@ -33,6 +34,19 @@ public class Dropout extends Module {
             return x;
         }
         return Functional.dropout(x, p, seedFor(calls++), true);
+    }
+
+    /**
+     * {@link #forward} of a tensor the caller reads no more (a residual branch's output): when a mask applies,
+     * the unmasked input goes back to the pool at once ({@link StepScope#release}), as dropout's backward reads
+     * only its mask.
+     */
+    public Tensor forwardLast(Tensor x) {
+        Tensor y = forward(x);
+        if (y != x) {
+            StepScope.release(x);
+        }
+        return y;
     }
 
     /** The mask seed of training call number {@code call}: a SplitMix64 step, so nearby calls decorrelate. */

@@ -46,7 +46,7 @@ final class Gpt2Attention extends Module {
         if (prefix == null && cache == null && !dropProbs) {
             // The common case (training, evaluation, a prompt's first pass): heads read and written in place.
             Tensor y = child("c_proj", Module.class).forward(Functional.causalSelfAttention(qkv, nHead));
-            return child("resid_dropout", Dropout.class).forward(y);
+            return child("resid_dropout", Dropout.class).forwardLast(y);
         }
         // One copy splits q, k and v into heads: [B, T, 3, H, D] -> [3, B, H, T, D]; each part is then a
         // contiguous view, and backward is one permuted write into qkv's gradient.
@@ -74,7 +74,7 @@ final class Gpt2Attention extends Module {
         }
         y = y.permute(0, 2, 1, 3).reshape(b, t, c);
         y = child("c_proj", Module.class).forward(y);
-        return child("resid_dropout", Dropout.class).forward(y);
+        return child("resid_dropout", Dropout.class).forwardLast(y);
     }
 
     /** Attention with dropout on the probabilities and a causal mask offset by {@code past} cached positions. */

@@ -1,5 +1,6 @@
 package dev.peft4j.models.gpt2;
 
+import dev.peft4j.engine.StepScope;
 import dev.peft4j.engine.Tensor;
 import dev.peft4j.engine.nn.Dropout;
 import dev.peft4j.engine.nn.Module;
@@ -19,7 +20,8 @@ final class Gpt2Mlp extends Module {
         Module fc = child("c_fc", Module.class);
         // A plain c_fc fuses the GELU into its GEMM; an adapter-wrapped one runs its own forward first.
         Tensor h = fc instanceof Conv1D conv ? conv.forward(x, Unary.GELU_TANH) : fc.forward(x).gelu();
-        h = child("c_proj", Module.class).forward(h);
-        return child("dropout", Dropout.class).forward(h);
+        Tensor y = child("c_proj", Module.class).forward(h);
+        StepScope.release(h); // the widest activation: only a c_proj that trains reads it again
+        return child("dropout", Dropout.class).forwardLast(y);
     }
 }

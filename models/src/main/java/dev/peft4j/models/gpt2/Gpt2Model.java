@@ -3,6 +3,7 @@ package dev.peft4j.models.gpt2;
 import dev.peft4j.engine.Autograd;
 import dev.peft4j.engine.Functional;
 import dev.peft4j.engine.Rng;
+import dev.peft4j.engine.StepScope;
 import dev.peft4j.engine.Tensor;
 import dev.peft4j.engine.io.HostTensor;
 import dev.peft4j.engine.nn.Dropout;
@@ -143,8 +144,10 @@ public final class Gpt2Model extends Module implements CausalLanguageModel {
         for (int t = 0; t < length; t++) {
             positions[t] = start + t;
         }
-        x = x.add(child("wpe", Embedding.class).forward(positions, length));
-        x = child("drop", Module.class).forward(x);
+        Tensor wpe = child("wpe", Embedding.class).forward(positions, length);
+        Tensor summed = x.add(wpe);
+        StepScope.release(x, wpe); // the step's first activations; neither the sum nor a lookup reads them back
+        x = child("drop", Dropout.class).forwardLast(summed);
         int heads = config.nHead();
         int headDim = config.nEmbd() / heads;
         for (Module block : child("h", ModuleList.class)) {
@@ -159,7 +162,9 @@ public final class Gpt2Model extends Module implements CausalLanguageModel {
                 requireShape("layer " + b.index() + " virtual keys", prefix[0], batch, heads, n, headDim);
                 requireShape("layer " + b.index() + " virtual values", prefix[1], batch, heads, n, headDim);
             }
-            x = b.forward(x, cache, prefix);
+            Tensor next = b.forward(x, cache, prefix);
+            StepScope.release(x); // kept while the block's first norm trains or reads it for its backward
+            x = next;
         }
         if (cache != null) {
             cache.advance(n + seq);
