@@ -143,13 +143,16 @@ public final class TrainBench {
             Gpt2Model model = new Gpt2Model(s.config(), k, new Rng(o.seed() + 1));
             PhaseClock clock = new PhaseClock();
             Supplier<Float> step = prepare(o.mode(), model, k, ids, s, o.seed() + 2, clock);
+            // Start-up garbage (the initial weights' host arrays) goes before the cast and the steps grow the heap
+            // around it: a generational collector that promoted it keeps it until a full collection.
+            System.gc();
             if (o.bf16Base()) {
                 if (o.mode() == Mode.FORWARD) {
                     model.freeze(); // nothing trains in forward mode: every matrix is base
                 }
                 // After the adapter is injected and the base frozen, as finetune does.
                 FrozenBf16.cast(model);
-                System.gc(); // let the float32 originals go before the steps grow the heap around them
+                System.gc(); // and the float32 originals
             }
             long trainable = model.trainableParameters().stream().mapToLong(Tensor::numel).sum();
             if (o.mode() == Mode.FORWARD) {

@@ -77,10 +77,13 @@ public final class FewShotRun {
         }
         TrainableModel model = TrainableModel.prepare(module, spec.method(), o, head, taskType,
                 in.modelDir().toString(), () -> selectionData(module, trained, spec.trainer().batchSize()), k, rng.fork());
+        // Loading's garbage (each tensor's host array) goes before the cast and training grow the heap around it:
+        // a generational collector that promoted it keeps it until a full collection.
+        System.gc();
         if (o.bf16Base()) {
             // After injection and freezing, so PiSSA/DoRA/sparse initialisation read the float32 base.
             FrozenBf16.cast(module);
-            System.gc(); // let the float32 originals go before training grows the heap around them
+            System.gc(); // and the float32 originals
         }
         if (o.dropout() > 0) {
             objective = new TrainMode(objective, module);
