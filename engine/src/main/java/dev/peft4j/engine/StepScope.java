@@ -115,7 +115,7 @@ public final class StepScope implements AutoCloseable {
 
     /**
      * Hands back, now instead of when the step ends, the storage of activations the calling code is done with:
-     * each tensor's storage goes back to the pool when the open scope owns it (a recorded op made it) and no
+     * each tensor's storage goes back to the pool when the open scope owns it (an op made it there) and no
      * backward rule recorded so far reads it. A frozen layer's input, a residual branch's output once added, or
      * an activation that only a frozen projection consumed are such tensors; releasing them lowers the step's
      * peak memory by what they hold. Any other tensor is left as it is, so releasing is always safe for the

@@ -163,7 +163,7 @@ public final class Gpt2Model extends Module implements CausalLanguageModel {
                 requireShape("layer " + b.index() + " virtual values", prefix[1], batch, heads, n, headDim);
             }
             Tensor next = b.forward(x, cache, prefix);
-            StepScope.release(x); // kept while the block's first norm trains or reads it for its backward
+            StepScope.release(x); // stays when the block's first norm recorded a backward (which reads it)
             x = next;
         }
         if (cache != null) {
