@@ -208,7 +208,8 @@ public final class TrainBench {
                                    PhaseClock clock) {
         return switch (mode) {
             case FORWARD -> () -> {
-                try (Autograd.Scope ignored = Autograd.noGrad()) {
+                // The pass's activations go back to the pool as the blocks release them, and the rest at its end.
+                try (Autograd.Scope ignored = Autograd.noGrad(); StepScope pass = StepScope.openForInference()) {
                     long t0 = System.nanoTime();
                     float loss = model.loss(ids, ids, s.batch(), s.seq()).item();
                     clock.nanos[0] += System.nanoTime() - t0;

@@ -103,23 +103,22 @@ public final class Autograd {
     /**
      * Sets {@code out}'s node when recording is due; says whether it did. With grad mode on the output joins the
      * open scope either way: a frozen prefix's activations (a LoRA model's embeddings, its first norm) are the
-     * step's as much as the recorded ones, and go back to the pool with them instead of to the collector.
+     * step's as much as the recorded ones, and go back to the pool with them instead of to the collector. Under
+     * noGrad only an inference scope takes it ({@link StepScope#openForInference()}).
      */
     private static boolean attach(Tensor out, String op, BackwardFn fn, Tensor... inputs) {
         if (OpTimes.ON) {
             OpTimes.forward(op);
         }
         if (!needsRecording(inputs)) {
-            if (isGradEnabled()) {
-                StepScope.ownOutput(out, inputs);
-            }
+            StepScope.ownOutput(out, false, inputs);
             return false;
         }
         // Keep only the inputs gradients flow to, so frozen operands are not held by the tape.
         GradSlot[] live = java.util.Arrays.stream(inputs).filter(t -> t != null && t.requiresGrad())
                 .map(Tensor::slot).toArray(GradSlot[]::new);
         out.setGradFn(new Node(op, live, fn));
-        StepScope.ownOutput(out, inputs);
+        StepScope.ownOutput(out, true, inputs);
         return true;
     }
 

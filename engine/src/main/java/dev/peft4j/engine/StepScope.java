@@ -30,25 +30,42 @@ import java.util.Set;
  * every tensor an op made inside the scope with grad mode on, with its views and {@link Tensor#detach() detached}
  * copies — copy one ({@link Tensor#toArray()}) to keep it — and the graph behind them, so backward runs inside.
  * Ops under {@link Autograd#noGrad()} record nothing and own nothing: compute there what must outlive the step.
- * Scopes nest and close in reverse order on the thread that opened them.
+ * An evaluation or inference pass gets the same recycling from {@link #openForInference()}, which owns what ops
+ * make under noGrad too. Scopes nest and close in reverse order on the thread that opened them.
  */
 public final class StepScope implements AutoCloseable {
 
     private static final ThreadLocal<StepScope> OPEN = new ThreadLocal<>();
 
     private final StepScope enclosing;
+    private final boolean ownsNoGrad; // an inference scope: what ops make under noGrad is its too
     private final Thread owner = Thread.currentThread();
     private final Set<Buffer> owned = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Set<Buffer> kept = Collections.newSetFromMap(new IdentityHashMap<>()); // read by a backward rule
     private boolean closed;
 
-    private StepScope(StepScope enclosing) {
+    private StepScope(StepScope enclosing, boolean ownsNoGrad) {
         this.enclosing = enclosing;
+        this.ownsNoGrad = ownsNoGrad;
     }
 
-    /** Opens a scope on the calling thread; it owns what recorded ops make here until it closes. */
+    /** Opens a scope on the calling thread; it owns what ops make here with grad mode on until it closes. */
     public static StepScope open() {
-        StepScope scope = new StepScope(OPEN.get());
+        return open(false);
+    }
+
+    /**
+     * Opens a scope for an inference or evaluation pass (under {@link Autograd#noGrad()}): it owns what ops make
+     * here in either grad mode, so a forward pass's activations, released by the model as it goes, come back from
+     * the pool for the next layer and the next batch instead of from the heap. Read the results (a loss's
+     * {@link Tensor#item()}, logits' {@link Tensor#toArray()}) before it closes.
+     */
+    public static StepScope openForInference() {
+        return open(true);
+    }
+
+    private static StepScope open(boolean ownsNoGrad) {
+        StepScope scope = new StepScope(OPEN.get(), ownsNoGrad);
         OPEN.set(scope);
         return scope;
     }
@@ -63,10 +80,13 @@ public final class StepScope implements AutoCloseable {
         return owned.size();
     }
 
-    /** An op's output joins the open scope, unless it shares an input's storage (a view). */
-    static void ownOutput(Tensor out, Tensor... inputs) {
+    /**
+     * An op's output joins the open scope, unless it shares an input's storage (a view), or no backward was
+     * recorded for it under noGrad in a training scope.
+     */
+    static void ownOutput(Tensor out, boolean recorded, Tensor... inputs) {
         StepScope scope = OPEN.get();
-        if (scope == null) {
+        if (scope == null || !recorded && !Autograd.isGradEnabled() && !scope.ownsNoGrad) {
             return;
         }
         Buffer b = out.buffer();

@@ -127,6 +127,25 @@ class StepScopeTest {
     }
 
     @Test
+    void anInferenceScopeOwnsWhatOpsMakeUnderNoGradAndReleasesItEarly() {
+        try (CpuKernels k = new CpuKernels(); Autograd.Scope ignored = Autograd.noGrad()) {
+            Tensor w = Tensor.full(k, 1f, N).requiresGrad(true);
+            float[] kept;
+            try (StepScope pass = StepScope.openForInference()) {
+                Tensor h = w.mul(2f);
+                float[] released = arrayOf(h.buffer());
+                Tensor y = h.add(w);
+                StepScope.release(h); // no rule was recorded: nothing reads it
+                assertEquals(1, pass.ownedBuffers());
+                assertTrue(arrayOf(k.allocate(N)) == released, "the released array was not served back at once");
+                assertEquals(3f, y.toArray()[0]);
+                kept = arrayOf(y.buffer());
+            }
+            assertTrue(arrayOf(k.allocate(N)) == kept, "the pass's output was not handed back when it closed");
+        }
+    }
+
+    @Test
     void aFrozenPrefixsActivationsBelongToTheStep() {
         try (CpuKernels k = new CpuKernels()) {
             float[] frozen;

@@ -1,5 +1,6 @@
 package dev.peft4j.models.gpt2;
 
+import dev.peft4j.engine.Autograd;
 import dev.peft4j.engine.Rng;
 import dev.peft4j.engine.StepScope;
 import dev.peft4j.engine.Tensor;
@@ -44,6 +45,38 @@ class Gpt2StepScopeTest {
         assertSameTraining(name -> name.contains("mlp.c_proj"), false);
     }
 
+    @Test
+    void evaluationInAnInferenceScopeComputesTheSameAndRecyclesWithinThePass() {
+        float[][] logits = new float[2][];
+        long[] recycled = new long[2];
+        for (int scoped = 0; scoped < 2; scoped++) {
+            try (CpuKernels k = new CpuKernels(); Autograd.Scope ignored = Autograd.noGrad()) {
+                Gpt2Model model = new Gpt2Model(CONFIG, k, new Rng(4));
+                model.eval();
+                StepScope pass = scoped == 1 ? StepScope.openForInference() : null;
+                logits[scoped] = model.forward(ids(), BATCH, SEQ).toArray();
+                recycled[scoped] = k.recycledArrays();
+                if (pass != null) {
+                    pass.close();
+                }
+            }
+        }
+        assertArrayEquals(logits[0], logits[1]);
+        // Without a scope only ops' own temporaries go back to the pool under noGrad; in one, so do the
+        // activations each block releases, for the layers after it.
+        long early = recycled[1] - recycled[0];
+        assertTrue(early >= 4L * CONFIG.nLayer(), "arrays released and reused within the pass: " + early);
+    }
+
+    private static int[] ids() {
+        Rng data = new Rng(8);
+        int[] ids = new int[BATCH * SEQ];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = data.nextInt(CONFIG.vocabSize());
+        }
+        return ids;
+    }
+
     /** Three AdamW steps with and without scopes; {@code releases}: the scoped forward recycles released arrays. */
     private static void assertSameTraining(Predicate<String> trains, boolean releases) {
         Run plain = train(trains, false);
@@ -71,11 +104,7 @@ class Gpt2StepScopeTest {
             model.unfreeze(trains);
             List<Tensor> trained = model.trainableParameters();
             AdamW opt = new AdamW(trained, 1e-2f);
-            Rng data = new Rng(8);
-            int[] ids = new int[BATCH * SEQ];
-            for (int i = 0; i < ids.length; i++) {
-                ids[i] = data.nextInt(CONFIG.vocabSize());
-            }
+            int[] ids = ids();
             float[] losses = new float[3];
             long firstForwardRecycled = 0;
             for (int s = 0; s < losses.length; s++) {

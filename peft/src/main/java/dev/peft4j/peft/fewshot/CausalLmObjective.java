@@ -1,6 +1,7 @@
 package dev.peft4j.peft.fewshot;
 
 import dev.peft4j.engine.Autograd;
+import dev.peft4j.engine.StepScope;
 import dev.peft4j.engine.Tensor;
 import dev.peft4j.models.gpt2.Gpt2Model;
 import dev.peft4j.peft.train.Batch;
@@ -112,7 +113,9 @@ public final class CausalLmObjective extends SplitObjective<TrainingExample> {
                         n += b.labels()[i * b.seq() + t] != Batch.IGNORE_INDEX ? 1 : 0;
                     }
                 }
-                sum += model.loss(b.inputIds(), b.labels(), b.batch(), b.seq()).item() * n;
+                try (StepScope pass = StepScope.openForInference()) { // this batch's activations serve the next
+                    sum += model.loss(b.inputIds(), b.labels(), b.batch(), b.seq()).item() * n;
+                }
                 counted += n;
             }
         }

@@ -2,6 +2,7 @@ package dev.peft4j.peft.fewshot;
 
 import dev.peft4j.engine.Autograd;
 import dev.peft4j.engine.Functional;
+import dev.peft4j.engine.StepScope;
 import dev.peft4j.engine.Tensor;
 import dev.peft4j.peft.train.Evaluation;
 
@@ -78,10 +79,13 @@ public final class ClassificationObjective extends SplitObjective<Classification
         try (var ignored = Autograd.noGrad()) {
             for (int from = 0; from < examples.size(); from += evalBatch) {
                 List<Example> batch = examples.subList(from, Math.min(examples.size(), from + evalBatch));
-                Tensor logits = logits(batch);
                 int[] labels = labels(batch);
-                lossSum += Functional.crossEntropy(logits, labels).item() * batch.size();
-                float[] v = logits.toArray();
+                float[] v;
+                try (StepScope pass = StepScope.openForInference()) { // this batch's activations serve the next
+                    Tensor logits = logits(batch);
+                    lossSum += Functional.crossEntropy(logits, labels).item() * batch.size();
+                    v = logits.toArray();
+                }
                 for (int b = 0; b < batch.size(); b++) {
                     int best = 0;
                     for (int c = 1; c < classes; c++) {
