@@ -81,8 +81,8 @@ public final class StepScope implements AutoCloseable {
     }
 
     /**
-     * An op's output joins the open scope, unless it shares an input's storage (a view), or no backward was
-     * recorded for it under noGrad in a training scope.
+     * An op's output ({@code recorded}: with a backward rule) joins the open scope, unless it shares an input's
+     * storage (a view), or it was made under noGrad and the scope is not an inference scope.
      */
     static void ownOutput(Tensor out, boolean recorded, Tensor... inputs) {
         StepScope scope = OPEN.get();
