@@ -110,15 +110,14 @@ public final class Autograd {
         if (OpTimes.ON) {
             OpTimes.forward(op);
         }
+        StepScope.ownOutput(out, inputs);
         if (!needsRecording(inputs)) {
-            StepScope.ownOutput(out, false, inputs);
             return false;
         }
         // Keep only the inputs gradients flow to, so frozen operands are not held by the tape.
         GradSlot[] live = java.util.Arrays.stream(inputs).filter(t -> t != null && t.requiresGrad())
                 .map(Tensor::slot).toArray(GradSlot[]::new);
         out.setGradFn(new Node(op, live, fn));
-        StepScope.ownOutput(out, true, inputs);
         return true;
     }
 

@@ -81,12 +81,12 @@ public final class StepScope implements AutoCloseable {
     }
 
     /**
-     * An op's output ({@code recorded}: with a backward rule) joins the open scope, unless it shares an input's
-     * storage (a view), or it was made under noGrad and the scope is not an inference scope.
+     * An op's output joins the open scope, unless it shares an input's storage (a view), or it was made under
+     * noGrad and the scope is not an inference scope.
      */
-    static void ownOutput(Tensor out, boolean recorded, Tensor... inputs) {
+    static void ownOutput(Tensor out, Tensor... inputs) {
         StepScope scope = OPEN.get();
-        if (scope == null || !recorded && !Autograd.isGradEnabled() && !scope.ownsNoGrad) {
+        if (scope == null || !Autograd.isGradEnabled() && !scope.ownsNoGrad) {
             return;
         }
         Buffer b = out.buffer();

@@ -217,10 +217,7 @@ public interface Kernels extends AutoCloseable {
      */
     default void linearSoftmaxPass(Buffer x, int xOff, int rows, int in, Buffer w, int wOff, int vocab, int block,
                                    Buffer max, Buffer sum, Buffer acc) {
-        if (rows < 1 || in < 1 || vocab < 1 || block < 1) {
-            throw new IllegalArgumentException("linearSoftmaxPass: rows " + rows + ", in " + in + ", vocab " + vocab
-                    + " and block " + block + " must all be positive");
-        }
+        checkLinearSoftmaxPass(rows, in, vocab, block);
         int width = Math.min(block, vocab);
         try (Buffer logits = allocate(rows * width); Buffer rescale = allocate(rows)) {
             for (int v0 = 0; v0 < vocab; v0 += width) {
@@ -238,6 +235,14 @@ public interface Kernels extends AutoCloseable {
                 gemm(false, false, rows, in, vb, 1f, logits, 0, vb, w, wOff + v0 * in, in, first ? 0f : 1f,
                         acc, 0, in);
             }
+        }
+    }
+
+    /** The sizes {@link #linearSoftmaxPass} takes (every one positive), for each backend's implementation. */
+    static void checkLinearSoftmaxPass(int rows, int in, int vocab, int block) {
+        if (rows < 1 || in < 1 || vocab < 1 || block < 1) {
+            throw new IllegalArgumentException("linearSoftmaxPass: rows " + rows + ", in " + in + ", vocab " + vocab
+                    + " and block " + block + " must all be positive");
         }
     }
 

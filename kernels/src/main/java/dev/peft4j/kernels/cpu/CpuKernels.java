@@ -469,10 +469,7 @@ public final class CpuKernels implements Kernels {
     public void linearSoftmaxPass(Buffer x, int xOff, int rows, int in, Buffer w, int wOff, int vocab, int block,
                                   Buffer max, Buffer sum, Buffer acc) {
         String op = "linearSoftmaxPass";
-        if (rows < 1 || in < 1 || vocab < 1 || block < 1) {
-            throw new IllegalArgumentException(op + ": rows " + rows + ", in " + in + ", vocab " + vocab
-                    + " and block " + block + " must all be positive");
-        }
+        Kernels.checkLinearSoftmaxPass(rows, in, vocab, block);
         float[] xv = span(op, "x", x, xOff, (long) rows * in);
         short[] wh = Checks.bf16OrNull(w);
         float[] wv = null;
