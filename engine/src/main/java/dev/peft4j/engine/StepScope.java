@@ -42,6 +42,7 @@ public final class StepScope implements AutoCloseable {
     private final Thread owner = Thread.currentThread();
     private final Set<Buffer> owned = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Set<Buffer> kept = Collections.newSetFromMap(new IdentityHashMap<>()); // read by a backward rule
+    private int released;
     private boolean closed;
 
     private StepScope(StepScope enclosing, boolean ownsNoGrad) {
@@ -78,6 +79,11 @@ public final class StepScope implements AutoCloseable {
     /** Buffers this scope will close (for tests and diagnostics). */
     public int ownedBuffers() {
         return owned.size();
+    }
+
+    /** Buffers {@link #release} has closed early in this scope so far (for tests and diagnostics). */
+    public int releasedBuffers() {
+        return released;
     }
 
     /**
@@ -153,6 +159,7 @@ public final class StepScope implements AutoCloseable {
             Buffer b = t.buffer();
             if (!scope.kept.contains(b) && scope.owned.remove(b)) {
                 b.close();
+                scope.released++;
             }
         }
     }
